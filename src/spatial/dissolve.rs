@@ -1,0 +1,213 @@
+//! Dissolving polygons that share edges exactly: cancel each edge that occurs in both directions
+//! and trace the rest into rings.
+//!
+//! This is how the union of a seamless coverage (and a repaired grid made of several faces) is
+//! built without a general overlay: interior edges cancel, the remaining directed edges form
+//! closed rings with the interior on their left. At a vertex where several rings meet (two grids
+//! touching at a corner across a gap) the tracer takes the sharpest left turn, so rings separate
+//! at such pinch points instead of crossing.
+
+use crate::spatial::rings::{EKey, VKey, vkey as bits};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use std::collections::HashMap;
+
+/// Traces directed edges (interior on the left) into closed rings. Edges that occur in both
+/// directions cancel first. Rings are returned closed; counter-clockwise rings are exteriors,
+/// clockwise rings are holes.
+pub fn trace_rings(edges: &[(Coord<f64>, Coord<f64>)]) -> Vec<LineString<f64>> {
+    // Cancel opposite pairs (and count multiplicity of equal directed edges).
+    let mut count: HashMap<EKey, i32> = HashMap::with_capacity(edges.len());
+    let mut coord_of: HashMap<VKey, Coord<f64>> = HashMap::with_capacity(edges.len());
+    for &(p, q) in edges {
+        if p == q {
+            continue;
+        }
+        let (a, b) = (bits(p), bits(q));
+        coord_of.insert(a, p);
+        coord_of.insert(b, q);
+        if let Some(n) = count.get_mut(&(b, a)).filter(|n| **n > 0) {
+            *n -= 1;
+        } else {
+            *count.entry((a, b)).or_default() += 1;
+        }
+    }
+    // Deterministic order: sort the surviving edges.
+    let mut live: Vec<EKey> = Vec::new();
+    for (&e, &n) in &count {
+        for _ in 0..n {
+            live.push(e);
+        }
+    }
+    live.sort_unstable();
+    let mut out_edges: HashMap<VKey, Vec<usize>> = HashMap::with_capacity(live.len());
+    for (i, e) in live.iter().enumerate() {
+        out_edges.entry(e.0).or_default().push(i);
+    }
+    let mut used = vec![false; live.len()];
+    let mut rings = Vec::new();
+    for start in 0..live.len() {
+        if used[start] {
+            continue;
+        }
+        let mut ring = vec![coord_of[&live[start].0]];
+        let mut cur = start;
+        loop {
+            used[cur] = true;
+            let (tail, head) = live[cur];
+            ring.push(coord_of[&head]);
+            let cands = &out_edges[&head];
+            let next = if cands.len() == 1 {
+                cands[0]
+            } else {
+                // Sharpest left turn: the first out-edge clockwise from the way back.
+                let h = coord_of[&head];
+                let back = coord_of[&tail];
+                let back_angle = (back.y - h.y).atan2(back.x - h.x);
+                let mut best: Option<(f64, usize)> = None;
+                for &c in cands {
+                    if used[c] && c != start {
+                        continue;
+                    }
+                    let to = coord_of[&live[c].1];
+                    let a = (to.y - h.y).atan2(to.x - h.x);
+                    let mut cw = back_angle - a;
+                    while cw <= 0.0 {
+                        cw += std::f64::consts::TAU;
+                    }
+                    while cw > std::f64::consts::TAU {
+                        cw -= std::f64::consts::TAU;
+                    }
+                    if best.is_none_or(|(b, _)| cw < b) {
+                        best = Some((cw, c));
+                    }
+                }
+                match best {
+                    Some((_, c)) => c,
+                    None => break,
+                }
+            };
+            if next == start {
+                break;
+            }
+            if used[next] {
+                break;
+            }
+            cur = next;
+        }
+        if ring.len() >= 4 && ring.first() == ring.last() {
+            rings.push(LineString(ring));
+        }
+    }
+    rings
+}
+
+/// Assembles traced rings into polygons: each clockwise ring becomes a hole of the smallest
+/// counter-clockwise ring containing it. Zero-area rings are dropped.
+pub fn assemble(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
+    let mut shells: Vec<(f64, LineString<f64>, Vec<LineString<f64>>)> = Vec::new();
+    let mut holes = Vec::new();
+    for r in rings {
+        let a = crate::spatial::layer::signed_area(&r.0);
+        if a > 0.0 {
+            shells.push((a, r, Vec::new()));
+        } else if a < 0.0 {
+            holes.push(r);
+        }
+    }
+    shells.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for h in holes {
+        let probe = Coord {
+            x: (h.0[0].x + h.0[1].x) / 2.0,
+            y: (h.0[0].y + h.0[1].y) / 2.0,
+        };
+        if let Some(s) = shells.iter_mut().find(|s| point_in_ring(probe, &s.1.0)) {
+            s.2.push(h);
+        }
+    }
+    MultiPolygon(
+        shells
+            .into_iter()
+            .map(|(_, s, hs)| Polygon::new(s, hs))
+            .collect(),
+    )
+}
+
+/// Even-odd point-in-ring test (points on the ring give an arbitrary answer).
+pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
+    let mut inside = false;
+    for w in ring.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if (a.y > p.y) != (b.y > p.y) {
+            let o = robust::orient2d(
+                robust::Coord { x: a.x, y: a.y },
+                robust::Coord { x: b.x, y: b.y },
+                robust::Coord { x: p.x, y: p.y },
+            );
+            if (b.y > a.y && o > 0.0) || (b.y < a.y && o < 0.0) {
+                inside = !inside;
+            }
+        }
+    }
+    inside
+}
+
+/// Dissolves polygons whose shared edges are identical into their union.
+pub fn dissolve<'a>(polys: impl IntoIterator<Item = &'a Polygon<f64>>) -> MultiPolygon<f64> {
+    let mut edges = Vec::new();
+    for p in polys {
+        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for w in r.0.windows(2) {
+                edges.push((w[0], w[1]));
+            }
+        }
+    }
+    assemble(trace_rings(&edges))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::Area;
+    use geo_types::polygon;
+
+    fn sq(x: f64, y: f64) -> Polygon<f64> {
+        polygon![(x: x, y: y), (x: x + 1.0, y: y), (x: x + 1.0, y: y + 1.0), (x: x, y: y + 1.0), (x: x, y: y)]
+    }
+
+    #[test]
+    fn ring_of_squares_around_a_hole() {
+        // 3x3 block with the centre missing: one shell, one hole.
+        let polys: Vec<_> = (0..3)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .filter(|&(i, j)| (i, j) != (1, 1))
+            .map(|(i, j)| sq(i as f64, j as f64))
+            .collect();
+        let u = dissolve(&polys);
+        assert_eq!(u.0.len(), 1);
+        assert_eq!(u.0[0].interiors().len(), 1);
+        assert_eq!(u.unsigned_area(), 8.0);
+    }
+
+    #[test]
+    fn corner_touching_squares_stay_separate() {
+        let u = dissolve(&[sq(0.0, 0.0), sq(1.0, 1.0)]);
+        assert_eq!(u.0.len(), 2);
+        assert!(u.0.iter().all(|p| p.exterior().0.len() == 5));
+    }
+
+    #[test]
+    fn island_in_hole_is_its_own_shell() {
+        // 5x5 block, ring of 3x3 missing except the centre square.
+        let polys: Vec<_> = (0..5)
+            .flat_map(|i| (0..5).map(move |j| (i, j)))
+            .filter(|&(i, j)| {
+                let ring = (1..=3).contains(&i) && (1..=3).contains(&j) && (i, j) != (2, 2);
+                !ring
+            })
+            .map(|(i, j)| sq(i as f64, j as f64))
+            .collect();
+        let u = dissolve(&polys);
+        assert_eq!(u.0.len(), 2);
+        assert_eq!(u.unsigned_area(), 17.0);
+    }
+}

@@ -1,0 +1,263 @@
+//! Metric measures of lon/lat geometry: geodesic areas (m²), lengths (m), and the narrowest width
+//! of a polygon (twice its maximum inscribed circle radius), never in degrees.
+//!
+//! Areas use the geodesic area on the WGS84 ellipsoid (Karney). Widths and short distances use a
+//! local projection around the geometry: x and y scaled by the ellipsoid's radii of curvature at
+//! the reference latitude, which is accurate to well under 0.1 % over a few kilometres.
+
+use geo::GeodesicArea;
+use geo_types::{Coord, MultiPolygon, Polygon};
+use std::collections::BinaryHeap;
+
+const WGS84_A: f64 = 6_378_137.0;
+const WGS84_E2: f64 = 0.006_694_379_990_141_316;
+
+/// Geodesic area of a (multi)polygon in square metres, holes subtracted.
+pub fn area_m2(geom: &MultiPolygon<f64>) -> f64 {
+    geom.geodesic_area_unsigned()
+}
+
+/// Geodesic area of a polygon in square metres.
+pub fn polygon_area_m2(p: &Polygon<f64>) -> f64 {
+    p.geodesic_area_unsigned()
+}
+
+/// A local metric projection: metres east and north of a reference point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalMetric {
+    /// Reference longitude, degrees.
+    pub lon0: f64,
+    /// Reference latitude, degrees.
+    pub lat0: f64,
+    /// Metres per degree of longitude at the reference latitude.
+    pub m_per_deg_lon: f64,
+    /// Metres per degree of latitude at the reference latitude.
+    pub m_per_deg_lat: f64,
+}
+
+impl LocalMetric {
+    /// Projection centred on `(lon0, lat0)` degrees.
+    pub fn new(lon0: f64, lat0: f64) -> LocalMetric {
+        let phi = lat0.to_radians();
+        let s = phi.sin();
+        let w = (1.0 - WGS84_E2 * s * s).sqrt();
+        let n = WGS84_A / w; // prime vertical radius
+        let m = WGS84_A * (1.0 - WGS84_E2) / (w * w * w); // meridional radius
+        let rad = std::f64::consts::PI / 180.0;
+        LocalMetric {
+            lon0,
+            lat0,
+            m_per_deg_lon: n * phi.cos() * rad,
+            m_per_deg_lat: m * rad,
+        }
+    }
+
+    /// Projection centred on a geometry's bounding box.
+    pub fn around(geom: &MultiPolygon<f64>) -> LocalMetric {
+        use geo::BoundingRect;
+        match geom.bounding_rect() {
+            Some(r) => LocalMetric::new(r.center().x, r.center().y),
+            None => LocalMetric::new(0.0, 0.0),
+        }
+    }
+
+    /// Metres east/north of the reference point.
+    #[inline]
+    pub fn to_xy(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: (c.x - self.lon0) * self.m_per_deg_lon,
+            y: (c.y - self.lat0) * self.m_per_deg_lat,
+        }
+    }
+
+    /// Distance in metres between two lon/lat points (good for short distances).
+    #[inline]
+    pub fn distance_m(&self, a: Coord<f64>, b: Coord<f64>) -> f64 {
+        let dx = (a.x - b.x) * self.m_per_deg_lon;
+        let dy = (a.y - b.y) * self.m_per_deg_lat;
+        dx.hypot(dy)
+    }
+
+    /// Degrees of longitude and latitude spanning `m` metres at the reference latitude.
+    pub fn degrees(&self, m: f64) -> (f64, f64) {
+        (m / self.m_per_deg_lon, m / self.m_per_deg_lat)
+    }
+}
+
+/// Narrowest width of a polygon in metres: twice the radius of its maximum inscribed circle,
+/// found by the polylabel cell-subdivision search to within `precision_m` metres.
+///
+/// ```
+/// use geo_types::polygon;
+/// // A 0.001° × 0.0001° strip near 36.8° N is about 11 m wide.
+/// let p = polygon![(x: 118.0, y: 36.8), (x: 118.001, y: 36.8), (x: 118.001, y: 36.8001), (x: 118.0, y: 36.8001), (x: 118.0, y: 36.8)];
+/// let w = tessera::spatial::measure::width_m(&p, 0.01);
+/// assert!((w - 11.09).abs() < 0.05, "{w}");
+/// ```
+pub fn width_m(poly: &Polygon<f64>, precision_m: f64) -> f64 {
+    let mp = MultiPolygon(vec![poly.clone()]);
+    let lm = LocalMetric::around(&mp);
+    let rings: Vec<Vec<Coord<f64>>> = std::iter::once(poly.exterior())
+        .chain(poly.interiors())
+        .map(|r| r.0.iter().map(|&c| lm.to_xy(c)).collect())
+        .collect();
+    2.0 * inscribed_radius(&rings, precision_m.max(1e-6))
+}
+
+/// Signed distance from `p` to the polygon boundary: positive inside, negative outside.
+fn signed_dist(p: Coord<f64>, rings: &[Vec<Coord<f64>>]) -> f64 {
+    let mut inside = false;
+    let mut best = f64::INFINITY;
+    for r in rings {
+        for w in r.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+                inside = !inside;
+            }
+            best = best.min(seg_dist2(p, a, b));
+        }
+    }
+    let d = best.sqrt();
+    if inside { d } else { -d }
+}
+
+fn seg_dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (qx, qy) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
+    qx * qx + qy * qy
+}
+
+#[derive(PartialEq)]
+struct Cell {
+    x: f64,
+    y: f64,
+    h: f64,
+    d: f64,
+    max: f64,
+}
+impl Eq for Cell {}
+impl PartialOrd for Cell {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cell {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.max.total_cmp(&o.max)
+    }
+}
+
+fn cell(x: f64, y: f64, h: f64, rings: &[Vec<Coord<f64>>]) -> Cell {
+    let d = signed_dist(Coord { x, y }, rings);
+    Cell {
+        x,
+        y,
+        h,
+        d,
+        max: d + h * std::f64::consts::SQRT_2,
+    }
+}
+
+/// Maximum inscribed circle radius of planar rings (polylabel).
+fn inscribed_radius(rings: &[Vec<Coord<f64>>], precision: f64) -> f64 {
+    let ext = &rings[0];
+    let (mut minx, mut miny, mut maxx, mut maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for c in ext {
+        minx = minx.min(c.x);
+        miny = miny.min(c.y);
+        maxx = maxx.max(c.x);
+        maxy = maxy.max(c.y);
+    }
+    let (w, h) = (maxx - minx, maxy - miny);
+    let size = w.min(h);
+    if size.is_nan() || size <= 0.0 {
+        return 0.0;
+    }
+    let half = size / 2.0;
+    let mut heap = BinaryHeap::new();
+    let mut x = minx;
+    while x < maxx {
+        let mut y = miny;
+        while y < maxy {
+            heap.push(cell(x + half, y + half, half, rings));
+            y += size;
+        }
+        x += size;
+    }
+    // Start from the centroid of the exterior vertices and the bbox centre.
+    let mut best = cell(minx + w / 2.0, miny + h / 2.0, 0.0, rings);
+    let n = ext.len().saturating_sub(1).max(1) as f64;
+    let (cx, cy) = ext
+        .iter()
+        .skip(1)
+        .fold((0.0, 0.0), |(sx, sy), c| (sx + c.x / n, sy + c.y / n));
+    let c = cell(cx, cy, 0.0, rings);
+    if c.d > best.d {
+        best = c;
+    }
+    let mut steps = 0usize;
+    while let Some(c) = heap.pop() {
+        if c.d > best.d {
+            best = Cell { ..c };
+        }
+        if c.max - best.d <= precision || steps > 200_000 {
+            continue;
+        }
+        steps += 1;
+        let h2 = c.h / 2.0;
+        for (dx, dy) in [(-h2, -h2), (h2, -h2), (-h2, h2), (h2, h2)] {
+            heap.push(cell(c.x + dx, c.y + dy, h2, rings));
+        }
+    }
+    best.d.max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::polygon;
+
+    #[test]
+    fn square_kilometre_near_zibo() {
+        let lm = LocalMetric::new(118.05, 36.8);
+        let (dlon, dlat) = lm.degrees(1000.0);
+        let (x, y) = (118.05, 36.8);
+        let p = MultiPolygon(vec![polygon![
+            (x: x, y: y), (x: x + dlon, y: y), (x: x + dlon, y: y + dlat), (x: x, y: y + dlat), (x: x, y: y)
+        ]]);
+        let a = area_m2(&p);
+        assert!((a - 1.0e6).abs() < 1.0e6 * 1e-3, "{a}");
+        let w = width_m(&p.0[0], 0.01);
+        assert!((w - 1000.0).abs() < 1.0, "{w}");
+    }
+
+    #[test]
+    fn width_of_l_shape_is_set_by_its_elbow() {
+        // Arms 10 m wide and 100 m long; the widest circle sits in the elbow, radius
+        // 10 / (1 + 1/sqrt 2) m.
+        let lm = LocalMetric::new(118.0, 36.8);
+        let (dx, dy) = lm.degrees(1.0);
+        let pt = |x: f64, y: f64| Coord {
+            x: 118.0 + x * dx,
+            y: 36.8 + y * dy,
+        };
+        let ring = vec![
+            pt(0.0, 0.0),
+            pt(100.0, 0.0),
+            pt(100.0, 10.0),
+            pt(10.0, 10.0),
+            pt(10.0, 100.0),
+            pt(0.0, 100.0),
+            pt(0.0, 0.0),
+        ];
+        let w = width_m(&Polygon::new(geo_types::LineString(ring), vec![]), 0.01);
+        let expected = 20.0 / (1.0 + std::f64::consts::FRAC_1_SQRT_2);
+        assert!((w - expected).abs() < 0.2, "{w}");
+    }
+}

@@ -1,0 +1,763 @@
+//! Coverage repair in the spirit of JTS/GEOS `CoverageCleaner`: snap, node, rebuild faces, give
+//! each overlap and each narrow gap to one grid, dissolve.
+//!
+//! 1. Vertices closer than the snapping distance are merged (a cluster takes its most shared
+//!    vertex, boundary vertices first, then the smallest coordinate).
+//! 2. The linework is noded: a vertex lying on (or within the snapping distance of) another
+//!    grid's segment is inserted into that segment, and crossing segments get their crossing
+//!    point; repeated until nothing changes.
+//! 3. The noded edges form a planar graph whose faces are traced. Each face belongs to the grids
+//!    whose polygons contain it: one owner keeps it; an overlap face goes to the owner with the
+//!    longest border against the face (ties: the earlier grid); a face covered by no grid is a
+//!    gap, merged into the neighbour with the longest shared border when narrower than the gap
+//!    width, otherwise left and reported. With a boundary, faces outside it are dropped.
+//! 4. Each grid is the dissolve of its faces, so neighbours share identical vertices.
+
+use crate::spatial::coverage::{MIN_AREA_M2, Progress};
+use crate::spatial::dissolve::{assemble, point_in_ring, trace_rings};
+use crate::spatial::layer::{GridLayer, signed_area};
+use crate::spatial::measure::{LocalMetric, area_m2, polygon_area_m2, width_m};
+use crate::spatial::rings::{EKey, VKey, vkey as bits};
+use crate::spatial::validity::{Meet, meet};
+use geo::InteriorPoint;
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use rstar::{AABB, RTree, RTreeObject as _, primitives::GeomWithData, primitives::Rectangle};
+use std::collections::HashMap;
+
+/// Options for [`repair`].
+#[derive(Debug, Clone, Default)]
+pub struct RepairOptions {
+    /// Area the grids must cover exactly; `None` means the grids' own union.
+    pub boundary: Option<MultiPolygon<f64>>,
+    /// Vertices and segments closer than this many metres are snapped together.
+    pub snap_m: f64,
+    /// Gaps narrower than this many metres are merged into a neighbour.
+    pub gap_width_m: f64,
+}
+
+/// What happened to one grid.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Change {
+    /// Grid key.
+    pub grid: String,
+    /// Area before, m².
+    pub area_before_m2: f64,
+    /// Area after, m².
+    pub area_after_m2: f64,
+    /// True when the grid lost all its area (it is left out of the output).
+    pub removed: bool,
+}
+
+/// A gap too wide to merge, left for a planner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OpenGap {
+    /// Area, m².
+    pub area_m2: f64,
+    /// Narrowest width, m.
+    pub width_m: f64,
+    /// A point inside it, `[lon, lat]`.
+    pub at: [f64; 2],
+}
+
+/// Output of [`repair`].
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// The repaired layer (same keys and properties; grids that lost all area are left out).
+    pub layer: GridLayer,
+    /// Grids whose area changed (by more than 1 cm² and one part in a million), in input order.
+    pub changes: Vec<Change>,
+    /// Gaps wider than the gap width, not filled.
+    pub open_gaps: Vec<OpenGap>,
+}
+
+/// Why a repair could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    /// Keys must be unique so the output can be matched to the input.
+    #[error(transparent)]
+    Layer(#[from] crate::spatial::layer::LayerError),
+    /// A tolerance is negative or not a number.
+    #[error("{0} must be a finite number ≥ 0, got {1}")]
+    BadTolerance(&'static str, f64),
+}
+
+type Ring = Vec<Coord<f64>>;
+/// Owner of rings: grid index, or `usize::MAX` for the boundary.
+const BOUNDARY: usize = usize::MAX;
+
+/// Repairs a grid layer; see the module docs.
+pub fn repair(layer: &GridLayer, opts: &RepairOptions) -> Result<Repaired, RepairError> {
+    repair_with(layer, opts, &())
+}
+
+/// [`repair`] reporting its stages to `progress`.
+pub fn repair_with(
+    layer: &GridLayer,
+    opts: &RepairOptions,
+    progress: &dyn Progress,
+) -> Result<Repaired, RepairError> {
+    layer.ensure_unique_keys()?;
+    for (name, v) in [
+        ("snap distance", opts.snap_m),
+        ("gap width", opts.gap_width_m),
+    ] {
+        if !v.is_finite() || v < 0.0 {
+            return Err(RepairError::BadTolerance(name, v));
+        }
+    }
+    let all = MultiPolygon(
+        layer
+            .grids
+            .iter()
+            .flat_map(|g| g.geometry.0.iter().cloned())
+            .collect(),
+    );
+    let lm = LocalMetric::around(&all);
+
+    // Rings with their owners; every polygon's rings kept in order (exterior first).
+    let mut rings: Vec<(usize, usize, Ring)> = Vec::new(); // (owner, polygon serial, ring)
+    let mut serial = 0;
+    for (g, grid) in layer.grids.iter().enumerate() {
+        for p in &grid.geometry.0 {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                rings.push((g, serial, r.0.clone()));
+            }
+            serial += 1;
+        }
+    }
+    if let Some(b) = &opts.boundary {
+        for p in &b.0 {
+            for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+                rings.push((BOUNDARY, serial, r.0.clone()));
+            }
+            serial += 1;
+        }
+    }
+
+    progress.stage("snapping vertices");
+    if opts.snap_m > 0.0 {
+        snap_vertices(&mut rings, &lm, opts.snap_m);
+    }
+    progress.stage("noding edges");
+    for _ in 0..8 {
+        if !node_once(&mut rings, &lm, opts.snap_m) {
+            break;
+        }
+    }
+    for r in &mut rings {
+        r.2.dedup();
+    }
+
+    progress.stage("building faces");
+    let faces = build_faces(&rings);
+
+    // Polygons of each owner after noding, for face ownership tests.
+    let mut polys: HashMap<(usize, usize), Vec<&Ring>> = HashMap::new();
+    for (owner, s, r) in &rings {
+        polys.entry((*owner, *s)).or_default().push(r);
+    }
+    let mut poly_list: Vec<(usize, Vec<&Ring>)> = polys
+        .into_iter()
+        .filter(|(_, rs)| rs[0].len() >= 4)
+        .map(|((o, _), rs)| (o, rs))
+        .collect();
+    poly_list.sort_by_key(|(o, rs)| (*o, bits(rs[0][0])));
+    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
+        poly_list
+            .iter()
+            .enumerate()
+            .map(|(i, (_, rs))| {
+                let (lo, hi) = ring_bbox(rs[0]);
+                GeomWithData::new(Rectangle::from_corners(lo, hi), i)
+            })
+            .collect(),
+    );
+
+    progress.stage("assigning faces");
+    let n_faces = faces.polys.len();
+    let mut owners: Vec<Vec<usize>> = vec![Vec::new(); n_faces];
+    let mut in_boundary = vec![opts.boundary.is_none(); n_faces];
+    for (f, poly) in faces.polys.iter().enumerate() {
+        let Some(pt) = poly.interior_point() else {
+            continue;
+        };
+        let p = pt.0;
+        for e in tree.locate_all_at_point(&[p.x, p.y]) {
+            let (owner, rs) = &poly_list[e.data];
+            let inside = point_in_ring(p, rs[0]) && !rs[1..].iter().any(|h| point_in_ring(p, h));
+            if inside {
+                if *owner == BOUNDARY {
+                    in_boundary[f] = true;
+                } else if !owners[f].contains(owner) {
+                    owners[f].push(*owner);
+                }
+            }
+        }
+        owners[f].sort_unstable();
+    }
+
+    const NONE: usize = usize::MAX;
+    let mut assigned = vec![NONE; n_faces];
+    for f in 0..n_faces {
+        if in_boundary[f] && owners[f].len() == 1 {
+            assigned[f] = owners[f][0];
+        }
+    }
+    // Overlaps: longest border against faces the candidate owns alone.
+    for f in 0..n_faces {
+        if !in_boundary[f] || owners[f].len() < 2 {
+            continue;
+        }
+        let borders = border_lengths(&faces, f, &assigned, &lm);
+        assigned[f] = pick_longest(&owners[f], &borders);
+    }
+    // Gaps: faces inside the boundary (or inside the grids' outline) covered by nobody.
+    let mut open_gaps = Vec::new();
+    let mut gap_faces: Vec<usize> = (0..n_faces)
+        .filter(|&f| owners[f].is_empty() && in_boundary[f] && faces.bounded[f])
+        .collect();
+    gap_faces.sort_by(|&a, &b| {
+        polygon_area_m2(&faces.polys[a]).total_cmp(&polygon_area_m2(&faces.polys[b]))
+    });
+    for f in gap_faces {
+        let poly = &faces.polys[f];
+        let area = polygon_area_m2(poly);
+        let width = width_m(poly, 0.005);
+        if width < opts.gap_width_m || area < MIN_AREA_M2 {
+            let borders = border_lengths(&faces, f, &assigned, &lm);
+            let mut cands: Vec<usize> = borders.keys().copied().collect();
+            cands.sort_unstable();
+            if !cands.is_empty() {
+                assigned[f] = pick_longest(&cands, &borders);
+                continue;
+            }
+        }
+        if area >= MIN_AREA_M2 {
+            let at = poly
+                .interior_point()
+                .map(|p| [p.x(), p.y()])
+                .unwrap_or_default();
+            open_gaps.push(OpenGap {
+                area_m2: area,
+                width_m: width,
+                at,
+            });
+        }
+    }
+
+    progress.stage("dissolving grids");
+    let mut edges_of: Vec<Vec<(Coord<f64>, Coord<f64>)>> = vec![Vec::new(); layer.grids.len()];
+    for (f, &g) in assigned.iter().enumerate() {
+        if g == NONE {
+            continue;
+        }
+        for r in std::iter::once(faces.polys[f].exterior()).chain(faces.polys[f].interiors()) {
+            for w in r.0.windows(2) {
+                edges_of[g].push((w[0], w[1]));
+            }
+        }
+    }
+    let mut out = GridLayer::default();
+    let mut changes = Vec::new();
+    for (g, grid) in layer.grids.iter().enumerate() {
+        let geom = assemble(trace_rings(&edges_of[g]));
+        let before = area_m2(&grid.geometry);
+        let after = area_m2(&geom);
+        let removed = geom.0.is_empty();
+        // Geodesic areas move by ~1e-7 relative when a vertex is inserted on a straight edge;
+        // that is noding, not a change.
+        if (after - before).abs() > MIN_AREA_M2.max(1e-6 * before) || removed {
+            changes.push(Change {
+                grid: grid.key.clone(),
+                area_before_m2: before,
+                area_after_m2: after,
+                removed,
+            });
+        }
+        if !removed {
+            let mut ng = grid.clone();
+            ng.geometry = geom;
+            out.grids.push(ng);
+        }
+    }
+    Ok(Repaired {
+        layer: out,
+        changes,
+        open_gaps,
+    })
+}
+
+fn pick_longest(cands: &[usize], borders: &HashMap<usize, f64>) -> usize {
+    let mut best = cands[0];
+    let mut best_len = -1.0;
+    for &c in cands {
+        let l = borders.get(&c).copied().unwrap_or(0.0);
+        if l > best_len {
+            best = c;
+            best_len = l;
+        }
+    }
+    best
+}
+
+fn ring_bbox(r: &[Coord<f64>]) -> ([f64; 2], [f64; 2]) {
+    let mut lo = [f64::MAX; 2];
+    let mut hi = [f64::MIN; 2];
+    for c in r {
+        lo = [lo[0].min(c.x), lo[1].min(c.y)];
+        hi = [hi[0].max(c.x), hi[1].max(c.y)];
+    }
+    (lo, hi)
+}
+
+/// Merges vertices closer than `tol_m` metres (union-find over a hash grid).
+fn snap_vertices(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) {
+    let mut ids: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut verts: Vec<(Coord<f64>, usize, bool)> = Vec::new(); // coord, uses, on boundary
+    for (owner, _, r) in rings.iter() {
+        for &c in &r[..r.len().saturating_sub(1)] {
+            let id = *ids.entry(bits(c)).or_insert_with(|| {
+                verts.push((c, 0, false));
+                verts.len() - 1
+            });
+            verts[id].1 += 1;
+            verts[id].2 |= *owner == BOUNDARY;
+        }
+    }
+    let cell = |c: Coord<f64>| {
+        let p = lm.to_xy(c);
+        ((p.x / tol_m).floor() as i64, (p.y / tol_m).floor() as i64)
+    };
+    let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (i, v) in verts.iter().enumerate() {
+        grid.entry(cell(v.0)).or_default().push(i);
+    }
+    let mut parent: Vec<usize> = (0..verts.len()).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for (i, v) in verts.iter().enumerate() {
+        let (cx, cy) = cell(v.0);
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                if let Some(list) = grid.get(&(cx + dx, cy + dy)) {
+                    for &j in list {
+                        if j > i && lm.distance_m(v.0, verts[j].0) <= tol_m {
+                            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                            if a != b {
+                                parent[a.max(b)] = a.min(b);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Representative per cluster: boundary first, then most used, then smallest coordinate.
+    let mut rep: HashMap<usize, usize> = HashMap::new();
+    for i in 0..verts.len() {
+        let root = find(&mut parent, i);
+        let better = |a: usize, b: usize| {
+            let (va, vb) = (&verts[a], &verts[b]);
+            (vb.2, vb.1, std::cmp::Reverse((bits(vb.0).0, bits(vb.0).1)))
+                .cmp(&(va.2, va.1, std::cmp::Reverse((bits(va.0).0, bits(va.0).1))))
+                .is_gt()
+        };
+        let e = rep.entry(root).or_insert(i);
+        if better(*e, i) {
+            *e = i;
+        }
+    }
+    for (_, _, r) in rings.iter_mut() {
+        for c in r.iter_mut() {
+            let root = find(&mut parent, ids[&bits(*c)]);
+            *c = verts[rep[&root]].0;
+        }
+    }
+}
+
+/// One noding pass: inserts vertices that lie on (or within `tol_m` of) other segments and the
+/// crossing points of crossing segments. Returns whether anything changed.
+fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -> bool {
+    let (tol_x, tol_y) = lm.degrees(tol_m);
+    let mut segs = Vec::new();
+    for (ri, (_, _, r)) in rings.iter().enumerate() {
+        for i in 0..r.len().saturating_sub(1) {
+            let (a, b) = (r[i], r[i + 1]);
+            if a != b {
+                segs.push(GeomWithData::new(
+                    Rectangle::from_corners(
+                        [a.x.min(b.x) - tol_x, a.y.min(b.y) - tol_y],
+                        [a.x.max(b.x) + tol_x, a.y.max(b.y) + tol_y],
+                    ),
+                    (ri, i),
+                ));
+            }
+        }
+    }
+    let tree = RTree::bulk_load(segs);
+    let mut inserts: HashMap<(usize, usize), Vec<Coord<f64>>> = HashMap::new();
+    let seg = |ri: usize, i: usize| (rings[ri].2[i], rings[ri].2[i + 1]);
+    // Vertices on or near other segments.
+    for (_, _, r) in rings.iter() {
+        for &v in &r[..r.len().saturating_sub(1)] {
+            for e in tree.locate_all_at_point(&[v.x, v.y]) {
+                let (ri, i) = e.data;
+                let (a, b) = seg(ri, i);
+                if v == a || v == b {
+                    continue;
+                }
+                let on = if tol_m > 0.0 {
+                    dist_m(lm, v, a, b) <= tol_m
+                } else {
+                    matches!(meet(a, b, v, v), Meet::Touch(_))
+                };
+                if on {
+                    inserts.entry((ri, i)).or_default().push(v);
+                }
+            }
+        }
+    }
+    // Proper crossings.
+    for e in tree.iter() {
+        let (ri, i) = e.data;
+        let (a, b) = seg(ri, i);
+        for o in tree.locate_in_envelope_intersecting(&e.geom().envelope()) {
+            let (rj, j) = o.data;
+            if (rj, j) <= (ri, i) {
+                continue;
+            }
+            let (c, d) = seg(rj, j);
+            if let Meet::Proper(p) = meet(a, b, c, d) {
+                if p != a && p != b {
+                    inserts.entry((ri, i)).or_default().push(p);
+                }
+                if p != c && p != d {
+                    inserts.entry((rj, j)).or_default().push(p);
+                }
+            }
+        }
+    }
+    if inserts.is_empty() {
+        return false;
+    }
+    type Inserts = Vec<(usize, Vec<Coord<f64>>)>;
+    let mut by_ring: HashMap<usize, Inserts> = HashMap::new();
+    for ((ri, i), pts) in inserts {
+        by_ring.entry(ri).or_default().push((i, pts));
+    }
+    for (ri, mut list) in by_ring {
+        list.sort_by_key(|(i, _)| *i);
+        let old = std::mem::take(&mut rings[ri].2);
+        let mut new = Vec::with_capacity(old.len() + list.len());
+        let mut k = 0;
+        for i in 0..old.len() {
+            new.push(old[i]);
+            if k < list.len() && list[k].0 == i {
+                let (a, b) = (old[i], old[i + 1]);
+                let mut pts = std::mem::take(&mut list[k].1);
+                let t = |p: &Coord<f64>| (p.x - a.x) * (b.x - a.x) + (p.y - a.y) * (b.y - a.y);
+                pts.sort_by(|p, q| t(p).total_cmp(&t(q)));
+                pts.dedup();
+                new.extend(pts.into_iter().filter(|p| *p != a && *p != b));
+                k += 1;
+            }
+        }
+        new.dedup();
+        rings[ri].2 = new;
+    }
+    true
+}
+
+fn dist_m(lm: &LocalMetric, p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (p, a, b) = (lm.to_xy(p), lm.to_xy(a), lm.to_xy(b));
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (a.x + t * dx - p.x).hypot(a.y + t * dy - p.y)
+}
+
+/// Faces of the planar graph of all noded edges.
+struct Faces {
+    /// Face polygons (exterior CCW, holes CW).
+    polys: Vec<Polygon<f64>>,
+    /// False for the unbounded face's pieces (never produced here; kept for clarity).
+    bounded: Vec<bool>,
+    /// For each undirected edge, the faces on its two sides (`usize::MAX` = outside).
+    edge_faces: HashMap<EKey, (usize, usize)>,
+    /// Edges of each face as undirected keys with their end points.
+    face_edges: Vec<Vec<EKey>>,
+    coords: HashMap<VKey, Coord<f64>>,
+}
+
+fn build_faces(rings: &[(usize, usize, Ring)]) -> Faces {
+    let mut coords: HashMap<VKey, Coord<f64>> = HashMap::new();
+    let mut undirected: Vec<EKey> = Vec::new();
+    for (_, _, r) in rings {
+        for w in r.windows(2) {
+            if w[0] == w[1] {
+                continue;
+            }
+            let (a, b) = (bits(w[0]), bits(w[1]));
+            coords.insert(a, w[0]);
+            coords.insert(b, w[1]);
+            undirected.push(if a < b { (a, b) } else { (b, a) });
+        }
+    }
+    undirected.sort_unstable();
+    undirected.dedup();
+    // Half-edges: 2k = a→b, 2k+1 = b→a.
+    let half = |h: usize| {
+        let (a, b) = undirected[h / 2];
+        if h.is_multiple_of(2) { (a, b) } else { (b, a) }
+    };
+    let mut out: HashMap<VKey, Vec<usize>> = HashMap::new();
+    for h in 0..undirected.len() * 2 {
+        out.entry(half(h).0).or_default().push(h);
+    }
+    let angle = |from: VKey, to: VKey| {
+        let (p, q) = (coords[&from], coords[&to]);
+        (q.y - p.y).atan2(q.x - p.x)
+    };
+    // Sort each vertex's out-edges by angle so "next clockwise" is a lookup.
+    let mut order: HashMap<usize, usize> = HashMap::new(); // half-edge -> position at its tail
+    for list in out.values_mut() {
+        list.sort_by(|&x, &y| {
+            let (a, b) = (half(x), half(y));
+            angle(a.0, a.1).total_cmp(&angle(b.0, b.1))
+        });
+        for (k, &h) in list.iter().enumerate() {
+            order.insert(h, k);
+        }
+    }
+    let mut face_of = vec![usize::MAX; undirected.len() * 2];
+    let mut cycles: Vec<(Vec<Coord<f64>>, Vec<usize>)> = Vec::new();
+    for start in 0..undirected.len() * 2 {
+        if face_of[start] != usize::MAX {
+            continue;
+        }
+        let id = cycles.len();
+        let mut ring = vec![coords[&half(start).0]];
+        let mut hs = Vec::new();
+        let mut h = start;
+        loop {
+            face_of[h] = id;
+            hs.push(h);
+            let (_, head) = half(h);
+            ring.push(coords[&head]);
+            // Next: the out-edge at head just clockwise from the twin (sharpest left turn).
+            let twin = h ^ 1;
+            let list = &out[&head];
+            let k = order[&twin];
+            let next = list[(k + list.len() - 1) % list.len()];
+            if next == start || face_of[next] != usize::MAX {
+                break;
+            }
+            h = next;
+        }
+        cycles.push((ring, hs));
+    }
+    // Bounded faces are counter-clockwise cycles; clockwise cycles are holes of the smallest
+    // counter-clockwise cycle around them, or the outside.
+    let areas: Vec<f64> = cycles.iter().map(|(r, _)| signed_area(r)).collect();
+    let mut shells: Vec<usize> = (0..cycles.len()).filter(|&c| areas[c] > 0.0).collect();
+    shells.sort_by(|&a, &b| areas[a].total_cmp(&areas[b]));
+    let mut face_id = vec![usize::MAX; cycles.len()];
+    for (k, &c) in shells.iter().enumerate() {
+        face_id[c] = k;
+    }
+    let mut holes: Vec<Vec<LineString<f64>>> = vec![Vec::new(); shells.len()];
+    for c in 0..cycles.len() {
+        if areas[c] >= 0.0 {
+            continue;
+        }
+        let probe = cycles[c].0[0];
+        if let Some(k) = shells
+            .iter()
+            .position(|&s| point_in_ring(probe, &cycles[s].0) && !cycles[s].0.contains(&probe))
+        {
+            face_id[c] = k;
+            holes[k].push(LineString(cycles[c].0.clone()));
+        }
+    }
+    let polys: Vec<Polygon<f64>> = shells
+        .iter()
+        .zip(holes)
+        .map(|(&s, hs)| Polygon::new(LineString(cycles[s].0.clone()), hs))
+        .collect();
+    let mut edge_faces = HashMap::new();
+    let mut face_edges = vec![Vec::new(); polys.len()];
+    for (k, e) in undirected.iter().enumerate() {
+        let f0 = face_id[face_of[2 * k]];
+        let f1 = face_id[face_of[2 * k + 1]];
+        edge_faces.insert(*e, (f0, f1));
+        for f in [f0, f1] {
+            if f != usize::MAX {
+                face_edges[f].push(*e);
+            }
+        }
+    }
+    let bounded = vec![true; polys.len()];
+    Faces {
+        polys,
+        bounded,
+        edge_faces,
+        face_edges,
+        coords,
+    }
+}
+
+/// Length (metres) of face `f`'s border with faces assigned to each grid.
+fn border_lengths(
+    faces: &Faces,
+    f: usize,
+    assigned: &[usize],
+    lm: &LocalMetric,
+) -> HashMap<usize, f64> {
+    let mut out: HashMap<usize, f64> = HashMap::new();
+    for e in &faces.face_edges[f] {
+        let (f0, f1) = faces.edge_faces[e];
+        let other = if f0 == f { f1 } else { f0 };
+        if other == usize::MAX || other == f || assigned[other] == usize::MAX {
+            continue;
+        }
+        let len = lm.distance_m(faces.coords[&e.0], faces.coords[&e.1]);
+        *out.entry(assigned[other]).or_default() += len;
+    }
+    out
+}
+
+/// Bounding box as an rstar envelope (used by callers that index repaired grids).
+pub fn envelope(mp: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
+    use geo::BoundingRect;
+    mp.bounding_rect()
+        .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spatial::coverage::{CoverageOptions, validate_coverage};
+    use crate::spatial::layer::Grid;
+    use geo_types::polygon;
+
+    const D: f64 = 0.001;
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)]
+    }
+
+    fn layer(polys: Vec<Polygon<f64>>) -> GridLayer {
+        GridLayer {
+            grids: polys
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| Grid {
+                    key: format!("g{i}"),
+                    index: i,
+                    geometry: MultiPolygon(vec![p]),
+                    properties: Default::default(),
+                })
+                .collect(),
+        }
+    }
+
+    // Lattice lines computed once per index, so neighbours share bit-identical vertices.
+    fn gx(i: usize) -> f64 {
+        118.0 + i as f64 * D
+    }
+    fn gy(j: usize) -> f64 {
+        36.8 + j as f64 * D
+    }
+
+    fn lattice(n: usize) -> Vec<Polygon<f64>> {
+        let mut v = Vec::new();
+        for i in 0..n {
+            for j in 0..n {
+                v.push(rect(gx(i), gy(j), gx(i + 1), gy(j + 1)));
+            }
+        }
+        v
+    }
+
+    fn assert_seamless(l: &GridLayer) {
+        let rep = validate_coverage(l, &CoverageOptions::default());
+        assert!(rep.valid, "{}", rep.to_text());
+    }
+
+    #[test]
+    fn clean_layer_is_unchanged_in_area() {
+        let out = repair(&layer(lattice(3)), &RepairOptions::default()).unwrap();
+        assert!(out.changes.is_empty(), "{:?}", out.changes);
+        assert_seamless(&out.layer);
+    }
+
+    #[test]
+    fn overlap_goes_to_one_grid_and_t_junctions_are_noded() {
+        let mut cells = lattice(3);
+        cells[0] = rect(gx(0), gy(0), 118.0 + 1.25 * D, gy(1));
+        let out = repair(&layer(cells), &RepairOptions::default()).unwrap();
+        assert_seamless(&out.layer);
+        assert_eq!(out.layer.grids.len(), 9);
+        assert_eq!(out.changes.len(), 1, "{:?}", out.changes);
+    }
+
+    #[test]
+    fn narrow_gap_is_merged_wide_gap_is_left() {
+        let mut cells = lattice(3);
+        cells[4] = rect(gx(1), gy(1), 118.0 + 1.9 * D, gy(2)); // 0.1 D ≈ 9 m gap
+        let l = layer(cells.clone());
+        let out = repair(
+            &l,
+            &RepairOptions {
+                gap_width_m: 20.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_seamless(&out.layer);
+        assert!(out.open_gaps.is_empty());
+        let narrow = repair(
+            &l,
+            &RepairOptions {
+                gap_width_m: 5.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(narrow.open_gaps.len(), 1);
+    }
+
+    #[test]
+    fn snapping_closes_near_misses() {
+        let mut cells = lattice(2);
+        let e = 1e-7; // ≈ 1 cm
+        cells[0] = rect(gx(0), gy(0), gx(1) - e, gy(1));
+        let out = repair(
+            &layer(cells),
+            &RepairOptions {
+                snap_m: 0.05,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_seamless(&out.layer);
+    }
+
+    #[test]
+    fn duplicate_grid_is_removed_and_reported() {
+        let mut cells = lattice(2);
+        cells.push(cells[0].clone());
+        let out = repair(&layer(cells), &RepairOptions::default()).unwrap();
+        assert_seamless(&out.layer);
+        assert!(out.changes.iter().any(|c| c.removed && c.grid == "g4"));
+    }
+}

@@ -1,0 +1,318 @@
+//! Flat ring storage and exact segment matching, shared by coverage validation, union and repair.
+//!
+//! All rings of a layer are stored in one coordinate array (closed rings, consecutive repeated
+//! points dropped). A segment is named by the index of its first coordinate. Two grids share an
+//! edge correctly when the same segment (bit-identical end points) occurs exactly twice, in
+//! opposite directions — the rule of JTS/GEOS `CoverageValidator`. Matching is done by sorting
+//! 64-bit segment hashes in parallel and confirming equal hashes coordinate by coordinate.
+
+use geo_types::{Coord, MultiPolygon, Rect};
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// A coordinate as its exact bit pattern (x, y), for hashing and exact comparison.
+pub type VKey = (u64, u64);
+/// A segment as the bit patterns of its two end points.
+pub type EKey = (VKey, VKey);
+
+/// The exact key of a coordinate (`-0.0` must already be normalized to `0.0`).
+#[inline]
+pub fn vkey(c: Coord<f64>) -> VKey {
+    (c.x.to_bits(), c.y.to_bits())
+}
+
+/// One ring in [`FlatRings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ring {
+    /// First coordinate index.
+    pub start: u32,
+    /// One past the last coordinate index (the last coordinate repeats the first).
+    pub end: u32,
+    /// Grid (feature) index.
+    pub grid: u32,
+    /// Polygon within the grid's MultiPolygon.
+    pub polygon: u32,
+    /// True for holes (clockwise), false for exteriors (counter-clockwise).
+    pub hole: bool,
+}
+
+/// Every ring of a set of multipolygons in one array.
+#[derive(Debug, Clone, Default)]
+pub struct FlatRings {
+    /// All coordinates, ring after ring.
+    pub coords: Vec<Coord<f64>>,
+    /// Rings, grid after grid.
+    pub rings: Vec<Ring>,
+    /// For each grid, its range of ring indices.
+    pub grid_rings: Vec<Range<u32>>,
+    /// For each grid, its bounding box (degenerate at the origin for an empty grid).
+    pub grid_env: Vec<Rect<f64>>,
+    /// For each coordinate, the ring it belongs to.
+    pub ring_of: Vec<u32>,
+}
+
+/// What the matching pass found for one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegState {
+    /// Not a segment (the last coordinate of a ring).
+    None,
+    /// Occurs once: on the coverage boundary, or mismatched (decided later).
+    Unmatched,
+    /// Occurs exactly twice in opposite directions: a correct shared edge.
+    Matched,
+    /// Occurs twice in the same direction, or more than twice: overlapping grids.
+    Invalid,
+}
+
+impl FlatRings {
+    /// Flattens the geometries (rings must already be oriented: exteriors CCW, holes CW).
+    pub fn new(geoms: &[MultiPolygon<f64>]) -> FlatRings {
+        let total: usize = geoms
+            .iter()
+            .flat_map(|m| m.0.iter())
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum();
+        let mut f = FlatRings {
+            coords: Vec::with_capacity(total),
+            ring_of: Vec::with_capacity(total),
+            ..Default::default()
+        };
+        for (g, mp) in geoms.iter().enumerate() {
+            let first_ring = f.rings.len() as u32;
+            let mut env: Option<Rect<f64>> = None;
+            for (pi, poly) in mp.0.iter().enumerate() {
+                for (ri, ring) in std::iter::once(poly.exterior())
+                    .chain(poly.interiors())
+                    .enumerate()
+                {
+                    let start = f.coords.len() as u32;
+                    let ring_id = f.rings.len() as u32;
+                    for &c in &ring.0 {
+                        if f.coords.len() as u32 > start && f.coords.last() == Some(&c) {
+                            continue;
+                        }
+                        f.coords.push(c);
+                        f.ring_of.push(ring_id);
+                        env = Some(match env {
+                            None => Rect::new(c, c),
+                            Some(r) => grow(r, c),
+                        });
+                    }
+                    f.rings.push(Ring {
+                        start,
+                        end: f.coords.len() as u32,
+                        grid: g as u32,
+                        polygon: pi as u32,
+                        hole: ri > 0,
+                    });
+                }
+            }
+            f.grid_rings.push(first_ring..f.rings.len() as u32);
+            f.grid_env
+                .push(env.unwrap_or_else(|| Rect::new(Coord::zero(), Coord::zero())));
+        }
+        f
+    }
+
+    /// Number of grids.
+    pub fn grids(&self) -> usize {
+        self.grid_rings.len()
+    }
+
+    /// The ring of grid `g`, as ring structs.
+    pub fn rings_of(&self, g: usize) -> &[Ring] {
+        let r = &self.grid_rings[g];
+        &self.rings[r.start as usize..r.end as usize]
+    }
+
+    /// Segment indices (first-coordinate indices) of a ring.
+    pub fn segments(ring: &Ring) -> Range<usize> {
+        ring.start as usize
+            ..(ring.end as usize)
+                .saturating_sub(1)
+                .max(ring.start as usize)
+    }
+
+    /// End points of segment `i`.
+    #[inline]
+    pub fn seg(&self, i: usize) -> (Coord<f64>, Coord<f64>) {
+        (self.coords[i], self.coords[i + 1])
+    }
+
+    /// Grid owning coordinate/segment `i`.
+    #[inline]
+    pub fn grid_of(&self, i: usize) -> usize {
+        self.rings[self.ring_of[i] as usize].grid as usize
+    }
+}
+
+fn grow(r: Rect<f64>, c: Coord<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: r.min().x.min(c.x),
+            y: r.min().y.min(c.y),
+        },
+        Coord {
+            x: r.max().x.max(c.x),
+            y: r.max().y.max(c.y),
+        },
+    )
+}
+
+/// Result of [`match_segments`].
+#[derive(Debug, Clone)]
+pub struct SegmentMatch {
+    /// State of each segment, indexed like [`FlatRings::coords`].
+    pub state: Vec<SegState>,
+    /// For matched segments, the index of the partner segment; `u32::MAX` otherwise.
+    pub partner: Vec<u32>,
+}
+
+#[inline]
+fn key_bits(c: Coord<f64>) -> (u64, u64) {
+    (c.x.to_bits(), c.y.to_bits())
+}
+
+/// Canonical (undirected) form of a segment and whether it was given in canonical direction.
+#[inline]
+fn canonical(p: Coord<f64>, q: Coord<f64>) -> ((u64, u64, u64, u64), bool) {
+    let (a, b) = (key_bits(p), key_bits(q));
+    if a <= b {
+        ((a.0, a.1, b.0, b.1), true)
+    } else {
+        ((b.0, b.1, a.0, a.1), false)
+    }
+}
+
+#[inline]
+fn mix(mut h: u64, v: u64) -> u64 {
+    h ^= v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h = h.rotate_left(27).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^ (h >> 31)
+}
+
+/// Finds every segment's partner: matched (shared correctly), unmatched or invalid.
+pub fn match_segments(f: &FlatRings) -> SegmentMatch {
+    let n = f.coords.len();
+    // (hash, segment index with the direction in the top bit)
+    let mut entries: Vec<(u64, u32)> = f
+        .rings
+        .par_iter()
+        .flat_map_iter(|r| {
+            FlatRings::segments(r).map(move |i| {
+                let (p, q) = f.seg(i);
+                let (k, fwd) = canonical(p, q);
+                let h = mix(mix(mix(mix(0, k.0), k.1), k.2), k.3);
+                (h, i as u32 | if fwd { 0 } else { 1 << 31 })
+            })
+        })
+        .collect();
+    entries.par_sort_unstable();
+
+    let mut state = vec![SegState::None; n];
+    let mut partner = vec![u32::MAX; n];
+    for r in &f.rings {
+        for i in FlatRings::segments(r) {
+            state[i] = SegState::Unmatched;
+        }
+    }
+    let idx = |e: u32| (e & !(1 << 31)) as usize;
+    let fwd = |e: u32| e & (1 << 31) == 0;
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            // Group the run by exact key (hash collisions are possible, if rare).
+            let run = &entries[i..j];
+            let mut done = vec![false; run.len()];
+            for a in 0..run.len() {
+                if done[a] {
+                    continue;
+                }
+                let (pa, qa) = f.seg(idx(run[a].1));
+                let ka = canonical(pa, qa).0;
+                let group: Vec<usize> = (a..run.len())
+                    .filter(|&b| {
+                        !done[b] && {
+                            let (pb, qb) = f.seg(idx(run[b].1));
+                            canonical(pb, qb).0 == ka
+                        }
+                    })
+                    .collect();
+                for &b in &group {
+                    done[b] = true;
+                }
+                if group.len() == 2 {
+                    let (s, t) = (run[group[0]].1, run[group[1]].1);
+                    if fwd(s) != fwd(t) {
+                        state[idx(s)] = SegState::Matched;
+                        state[idx(t)] = SegState::Matched;
+                        partner[idx(s)] = idx(t) as u32;
+                        partner[idx(t)] = idx(s) as u32;
+                    } else {
+                        state[idx(s)] = SegState::Invalid;
+                        state[idx(t)] = SegState::Invalid;
+                    }
+                } else if group.len() > 2 {
+                    for &b in &group {
+                        state[idx(run[b].1)] = SegState::Invalid;
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+    SegmentMatch { state, partner }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::polygon;
+
+    fn sq(x: f64, y: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![
+            (x: x, y: y), (x: x + 1.0, y: y), (x: x + 1.0, y: y + 1.0), (x: x, y: y + 1.0), (x: x, y: y)
+        ]])
+    }
+
+    #[test]
+    fn shared_edges_match_and_outer_edges_do_not() {
+        let f = FlatRings::new(&[sq(0.0, 0.0), sq(1.0, 0.0)]);
+        let m = match_segments(&f);
+        let matched = m.state.iter().filter(|s| **s == SegState::Matched).count();
+        let unmatched = m
+            .state
+            .iter()
+            .filter(|s| **s == SegState::Unmatched)
+            .count();
+        assert_eq!((matched, unmatched), (2, 6));
+        for (i, s) in m.state.iter().enumerate() {
+            if *s == SegState::Matched {
+                assert_ne!(f.grid_of(i), f.grid_of(m.partner[i] as usize));
+            }
+        }
+    }
+
+    #[test]
+    fn duplicated_grids_are_invalid() {
+        let f = FlatRings::new(&[sq(0.0, 0.0), sq(0.0, 0.0)]);
+        let m = match_segments(&f);
+        assert_eq!(
+            m.state.iter().filter(|s| **s == SegState::Invalid).count(),
+            8
+        );
+    }
+
+    #[test]
+    fn repeated_points_are_dropped() {
+        let mp = MultiPolygon(vec![polygon![
+            (x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)
+        ]]);
+        let f = FlatRings::new(&[mp]);
+        assert_eq!(f.coords.len(), 4);
+    }
+}
