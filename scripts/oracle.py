@@ -238,7 +238,9 @@ def compare_validate(rep: dict, rc: int, gv: GeosView, n_features: int):
         for gi, k in match:
             ta, sa = float(t_gaps[gi].get("area_m2", float("nan"))), gv.hole_area[k]
             if not abs(ta - sa) <= max(AREA_RTOL * sa, AREA_ATOL):
-                probs.append(f"gap {gi}: tessera {ta:.3f} m2, GEOS hole {sa:.3f} m2")
+                w = t_gaps[gi].get("width_m")
+                probs.append(f"gap {gi}{f' (width {w:.2f} m)' if isinstance(w, (int, float)) else ''}: "
+                             f"tessera {ta:.3f} m2, GEOS hole {sa:.3f} m2 ({100 * (ta - sa) / sa:+.2f} %)")
             else:
                 worst_gap = max(worst_gap, abs(ta - sa) / sa if sa > 0 else 0.0)
             if "neighbours" in t_gaps[gi]:
@@ -401,7 +403,9 @@ class Oracle:
         missing = set(cov.codes) - set(codes)
         extra = set(codes) - set(cov.codes)
         if missing:
-            probs.append(f"codes missing from output: {_sorted_list(missing)}")
+            said = [ln.strip() for ln in err.splitlines() if any(c in ln for c in missing)]
+            probs.append(f"codes missing from output: {_sorted_list(missing)}"
+                         + (f" (repair log: {' | '.join(said[:3])})" if said else ""))
         if extra:
             probs.append(f"unknown codes in output: {_sorted_list(extra)}")
         if len(set(codes)) != len(codes):

@@ -27,6 +27,10 @@ use serde::Serialize;
 /// Areas below this many square metres are numerical dust, not overlaps or gaps.
 pub const MIN_AREA_M2: f64 = 1e-4;
 
+/// Gaps narrower than this many metres are below the precision of the polygon overlay (it works
+/// on a 32-bit integer grid: ≈ 0.015 mm over a district) and are not reported.
+pub const MIN_GAP_WIDTH_M: f64 = 1e-3;
+
 /// Options for [`validate_coverage`].
 #[derive(Debug, Clone, Default)]
 pub struct CoverageOptions {
@@ -252,7 +256,10 @@ pub fn validate_coverage_with(
             if area < MIN_AREA_M2 {
                 return None;
             }
-            let width = width_m(p, 0.005);
+            let width = width_m(p, 0.0002);
+            if width < MIN_GAP_WIDTH_M {
+                return None;
+            }
             let neighbours = touching(&owned, &edges.tree, p)
                 .into_iter()
                 .map(key)
@@ -588,11 +595,13 @@ fn find_overlaps(
         .flat_map_iter(|&a| {
             tree.locate_in_envelope_intersecting(&aabb(&flat.grid_env[a]))
                 .map(|e| e.data as usize)
-                .filter(move |&b| b > a && faulty[b])
+                // A faulty grid may overlap a neighbour whose own edges all match (JTS flags
+                // only the intruder), so pair faulty grids with every neighbour, once.
+                .filter(move |&b| b != a && (b > a || !faulty[b]))
                 .filter_map(move |b| {
                     let inter = geoms[a].intersection(&geoms[b]);
                     let area = area_m2(&inter);
-                    (area >= MIN_AREA_M2).then_some((a, b, inter, area))
+                    (area >= MIN_AREA_M2).then_some((a.min(b), a.max(b), inter, area))
                 })
                 .collect::<Vec<_>>()
         })
@@ -631,12 +640,16 @@ pub fn coverage_union(
     if faulty_ids.is_empty() {
         return well;
     }
-    let bad: Vec<&MultiPolygon<f64>> = faulty_ids.iter().map(|&g| &geoms[g]).collect();
-    let bad_union = geo::unary_union(bad.iter().flat_map(|m| m.0.iter()));
-    well.union(&bad_union)
+    // One overlay for everything, so edges shared exactly stay shared exactly.
+    geo::unary_union(
+        well.0
+            .iter()
+            .chain(faulty_ids.iter().flat_map(|&g| geoms[g].0.iter())),
+    )
 }
 
-/// Grids touching polygon `p` (within a hair of its boundary), by index.
+/// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: those
+/// whose boundary passes within a hair of the midpoint of one of `p`'s edges.
 fn touching(geoms: &[MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Vec<usize> {
     let Some(r) = p.bounding_rect() else {
         return Vec::new();
@@ -649,7 +662,19 @@ fn touching(geoms: &[MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Ve
     let mut out: Vec<usize> = tree
         .locate_in_envelope_intersecting(&env)
         .map(|e| e.data as usize)
-        .filter(|&g| Euclidean.distance(&geoms[g], p) <= eps)
+        .filter(|&g| {
+            let mids = std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .flat_map(|r| r.0.windows(2))
+                .map(|w| geo_types::Point::new((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0));
+            let boundary: Vec<&LineString<f64>> = geoms[g]
+                .0
+                .iter()
+                .flat_map(|q| std::iter::once(q.exterior()).chain(q.interiors()))
+                .collect();
+            mids.into_iter()
+                .any(|m| boundary.iter().any(|b| Euclidean.distance(*b, &m) <= eps))
+        })
         .collect();
     out.sort_unstable();
     out

@@ -1,0 +1,206 @@
+//! Property tests: random seamless tessellations with one injected fault (moved vertex opening a
+//! gap or an overlap, duplicated grid, deleted grid) are reported with the right grid keys and
+//! areas (±1 %), and repair always returns a seamless layer.
+
+use geo_types::{Coord, MultiPolygon};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use tessera::spatial::coverage::{CoverageOptions, validate_coverage};
+use tessera::spatial::layer::GridLayer;
+use tessera::spatial::measure::area_m2;
+use tessera::spatial::repair::{RepairOptions, repair};
+use tessera::spatial::synth::Lattice;
+
+fn lattice(cols: usize, rows: usize, seed: u64) -> GridLayer {
+    Lattice {
+        cols,
+        rows,
+        origin: Coord { x: 118.0, y: 36.75 },
+        cell: Coord {
+            x: 0.0056,
+            y: 0.0045,
+        },
+        seed,
+    }
+    .build()
+}
+
+fn exterior(l: &GridLayer, g: usize) -> &Vec<Coord<f64>> {
+    &l.grids[g].geometry.0[0].exterior().0
+}
+
+/// An interior cell (not on the frame), chosen by `pick`.
+fn interior_cell(cols: usize, rows: usize, pick: usize) -> usize {
+    let (i, j) = (1 + pick % (cols - 2), 1 + (pick / 7) % (rows - 2));
+    j * cols + i
+}
+
+/// Cells having `v` as a vertex and sharing a segment ending at `v` with cell `k`.
+fn edge_neighbours_at(l: &GridLayer, k: usize, v: Coord<f64>) -> BTreeSet<usize> {
+    let ring = exterior(l, k);
+    let segs_k: Vec<(Coord<f64>, Coord<f64>)> = ring
+        .windows(2)
+        .filter(|w| w[0] == v || w[1] == v)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    (0..l.grids.len())
+        .filter(|&g| {
+            g == k
+                || exterior(l, g).windows(2).any(|w| {
+                    segs_k
+                        .iter()
+                        .any(|&(a, b)| (w[0] == b && w[1] == a) || (w[0] == a && w[1] == b))
+                })
+        })
+        .collect()
+}
+
+fn cells_with_vertex(l: &GridLayer, v: Coord<f64>) -> BTreeSet<usize> {
+    (0..l.grids.len())
+        .filter(|&g| exterior(l, g).contains(&v))
+        .collect()
+}
+
+fn keys(l: &GridLayer, ids: &BTreeSet<usize>) -> BTreeSet<String> {
+    ids.iter().map(|&g| l.grids[g].key.clone()).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 0.01 * b.abs().max(1e-9)
+}
+
+fn assert_repairs(l: &GridLayer) {
+    let out = repair(
+        l,
+        &RepairOptions {
+            gap_width_m: 1000.0,
+            ..Default::default()
+        },
+    )
+    .expect("repair");
+    let rep = validate_coverage(&out.layer, &CoverageOptions::default());
+    assert!(
+        rep.valid,
+        "repaired layer is not seamless:\n{}",
+        rep.to_text()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn moved_vertex_inward_opens_a_gap(seed in 0u64..1000, pick in 0usize..1000, f in 0.1f64..0.4) {
+        let (cols, rows) = (8, 7);
+        let mut l = lattice(cols, rows, seed);
+        let k = interior_cell(cols, rows, pick);
+        let before = area_m2(&l.grids[k].geometry);
+        // Move the south-west corner (ring position 0, also the closing point) towards the centre.
+        let ring = exterior(&l, k).clone();
+        let v = ring[0];
+        let n = (ring.len() - 1) as f64;
+        let c = ring[..ring.len() - 1].iter().fold(Coord::<f64>::zero(), |s, p| Coord { x: s.x + p.x / n, y: s.y + p.y / n });
+        let moved = Coord { x: v.x + f * (c.x - v.x), y: v.y + f * (c.y - v.y) };
+        let expected_bad = keys(&l, &edge_neighbours_at(&l, k, v));
+        let around = keys(&l, &cells_with_vertex(&l, v));
+        {
+            let r = &mut l.grids[k].geometry.0[0];
+            r.exterior_mut(|e| { let last = e.0.len() - 1; e.0[0] = moved; e.0[last] = moved; });
+        }
+        let after = area_m2(&l.grids[k].geometry);
+        let rep = validate_coverage(&l, &CoverageOptions::default());
+        prop_assert!(!rep.valid);
+        // As in JTS/GEOS with gap width 0, a gap alone makes no edge invalid.
+        prop_assert!(rep.invalid_edges.is_empty(), "{}", rep.to_text());
+        prop_assert!(rep.overlaps.is_empty(), "{}", rep.to_text());
+        prop_assert_eq!(rep.gaps.len(), 1, "{}", rep.to_text());
+        let gap = &rep.gaps[0];
+        prop_assert!(close(gap.area_m2, before - after), "gap {} vs {}", gap.area_m2, before - after);
+        let nb: BTreeSet<String> = gap.neighbours.iter().cloned().collect();
+        prop_assert!(nb.is_superset(&expected_bad) && nb.is_subset(&around), "{:?}", nb);
+        assert_repairs(&l);
+    }
+
+    #[test]
+    fn moved_vertex_outward_overlaps_neighbours(seed in 0u64..1000, pick in 0usize..1000, f in 0.05f64..0.15) {
+        let (cols, rows) = (8, 7);
+        let mut l = lattice(cols, rows, seed);
+        let k = interior_cell(cols, rows, pick);
+        let before = area_m2(&l.grids[k].geometry);
+        let ring = exterior(&l, k).clone();
+        let v = ring[0];
+        let n = (ring.len() - 1) as f64;
+        let c = ring[..ring.len() - 1].iter().fold(Coord::<f64>::zero(), |s, p| Coord { x: s.x + p.x / n, y: s.y + p.y / n });
+        let moved = Coord { x: v.x - f * (c.x - v.x), y: v.y - f * (c.y - v.y) };
+        let around = keys(&l, &cells_with_vertex(&l, v));
+        {
+            let r = &mut l.grids[k].geometry.0[0];
+            r.exterior_mut(|e| { let last = e.0.len() - 1; e.0[0] = moved; e.0[last] = moved; });
+        }
+        let after = area_m2(&l.grids[k].geometry);
+        let rep = validate_coverage(&l, &CoverageOptions::default());
+        prop_assert!(!rep.overlaps.is_empty(), "{}", rep.to_text());
+        let total: f64 = rep.overlaps.iter().map(|o| o.area_m2).sum();
+        prop_assert!(close(total, after - before), "overlap {} vs {}", total, after - before);
+        let k_key = l.grids[k].key.clone();
+        for o in &rep.overlaps {
+            prop_assert!(o.grids.contains(&k_key));
+            prop_assert!(around.contains(&o.grids[0]) && around.contains(&o.grids[1]));
+        }
+        let bad: BTreeSet<String> = rep.invalid_edges.iter().map(|e| e.grid.clone()).collect();
+        prop_assert!(bad.contains(&k_key) && bad.is_subset(&around), "{:?}", bad);
+        prop_assert!(rep.gaps.is_empty(), "{}", rep.to_text());
+        assert_repairs(&l);
+    }
+
+    #[test]
+    fn deleted_grid_is_a_gap_of_its_area(seed in 0u64..1000, pick in 0usize..1000) {
+        let (cols, rows) = (7, 6);
+        let mut l = lattice(cols, rows, seed);
+        let k = interior_cell(cols, rows, pick);
+        let removed = l.grids.remove(k);
+        let rep = validate_coverage(&l, &CoverageOptions::default());
+        prop_assert!(rep.invalid_edges.is_empty() && rep.overlaps.is_empty());
+        prop_assert_eq!(rep.gaps.len(), 1);
+        prop_assert!(close(rep.gaps[0].area_m2, area_m2(&removed.geometry)));
+        // Every grid sharing an edge with the deleted one borders the gap.
+        let ring = &removed.geometry.0[0].exterior().0;
+        for g in &l.grids {
+            let shares = g.geometry.0[0].exterior().0.windows(2).any(|w| ring.windows(2).any(|r| r[0] == w[1] && r[1] == w[0]));
+            if shares {
+                prop_assert!(rep.gaps[0].neighbours.contains(&g.key));
+            }
+        }
+        assert_repairs(&l);
+    }
+
+    #[test]
+    fn duplicated_grid_overlaps_its_original(seed in 0u64..1000, pick in 0usize..1000) {
+        let (cols, rows) = (7, 6);
+        let mut l = lattice(cols, rows, seed);
+        let k = interior_cell(cols, rows, pick);
+        let mut dup = l.grids[k].clone();
+        dup.key = "dup".into();
+        dup.index = l.grids.len();
+        l.grids.push(dup);
+        let rep = validate_coverage(&l, &CoverageOptions::default());
+        prop_assert_eq!(rep.overlaps.len(), 1);
+        prop_assert_eq!(&rep.overlaps[0].grids, &[l.grids[k].key.clone(), "dup".to_string()]);
+        prop_assert!(close(rep.overlaps[0].area_m2, area_m2(&l.grids[k].geometry)));
+        let bad: BTreeSet<String> = rep.invalid_edges.iter().map(|e| e.grid.clone()).collect();
+        prop_assert!(bad.contains("dup") && bad.contains(&l.grids[k].key));
+        assert_repairs(&l);
+    }
+}
+
+#[test]
+fn seamless_lattices_validate_clean() {
+    for seed in 0..20 {
+        let l = lattice(9, 8, seed);
+        let rep = validate_coverage(&l, &CoverageOptions::default());
+        assert!(rep.valid, "seed {seed}: {}", rep.to_text());
+        let u: MultiPolygon<f64> =
+            MultiPolygon(l.grids.iter().flat_map(|g| g.geometry.0.clone()).collect());
+        assert!(area_m2(&u) > 0.0);
+    }
+}
