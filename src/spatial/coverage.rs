@@ -648,13 +648,23 @@ pub fn coverage_union(
     )
 }
 
-/// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: those
-/// whose boundary passes within a hair of the midpoint of one of `p`'s edges.
+/// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: a grid
+/// segment's midpoint lies on `p`'s boundary, or one of `p`'s edge midpoints lies on the grid's
+/// boundary (within a hair: the overlay may merge collinear edges and round coordinates).
 fn touching(geoms: &[MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Vec<usize> {
+    use geo_types::{Line, Point};
     let Some(r) = p.bounding_rect() else {
         return Vec::new();
     };
     let eps = 1e-9;
+    let lines = |poly: &Polygon<f64>| -> Vec<Line<f64>> {
+        std::iter::once(poly.exterior())
+            .chain(poly.interiors())
+            .flat_map(|r| r.lines())
+            .collect()
+    };
+    let mid = |l: &Line<f64>| Point::new((l.start.x + l.end.x) / 2.0, (l.start.y + l.end.y) / 2.0);
+    let gap_edges: RTree<Line<f64>> = RTree::bulk_load(lines(p));
     let env = AABB::from_corners(
         [r.min().x - eps, r.min().y - eps],
         [r.max().x + eps, r.max().y + eps],
@@ -663,21 +673,38 @@ fn touching(geoms: &[MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Ve
         .locate_in_envelope_intersecting(&env)
         .map(|e| e.data as usize)
         .filter(|&g| {
-            let mids = std::iter::once(p.exterior())
-                .chain(p.interiors())
-                .flat_map(|r| r.0.windows(2))
-                .map(|w| geo_types::Point::new((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0));
-            let boundary: Vec<&LineString<f64>> = geoms[g]
-                .0
-                .iter()
-                .flat_map(|q| std::iter::once(q.exterior()).chain(q.interiors()))
-                .collect();
-            mids.into_iter()
-                .any(|m| boundary.iter().any(|b| Euclidean.distance(*b, &m) <= eps))
+            let segs: Vec<Line<f64>> = geoms[g].0.iter().flat_map(lines).collect();
+            let grid_on_gap = segs.iter().any(|s| {
+                gap_edges
+                    .locate_within_distance(mid(s), eps * eps)
+                    .next()
+                    .is_some()
+            });
+            grid_on_gap || {
+                let ge = flat_env(&segs, eps);
+                gap_edges.locate_in_envelope_intersecting(&ge).any(|e| {
+                    let m = mid(e);
+                    segs.iter().any(|s| Euclidean.distance(s, &m) <= eps)
+                })
+            }
         })
         .collect();
     out.sort_unstable();
     out
+}
+
+fn flat_env(segs: &[geo_types::Line<f64>], eps: f64) -> AABB<geo_types::Point<f64>> {
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for s in segs {
+        for c in [s.start, s.end] {
+            lo = [lo[0].min(c.x), lo[1].min(c.y)];
+            hi = [hi[0].max(c.x), hi[1].max(c.y)];
+        }
+    }
+    AABB::from_corners(
+        geo_types::Point::new(lo[0] - eps, lo[1] - eps),
+        geo_types::Point::new(hi[0] + eps, hi[1] + eps),
+    )
 }
 
 /// Parts of grids outside the boundary, with their areas.
