@@ -6,9 +6,9 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use geo_types::Coord;
 use std::hint::black_box;
+use tessera::spatial::Locator;
 use tessera::spatial::coverage::{CoverageOptions, validate_coverage};
 use tessera::spatial::synth::{Lattice, Rng};
-use tessera::spatial::Locator;
 
 fn points(layer: &tessera::spatial::GridLayer, n: usize, seed: u64) -> Vec<Coord<f64>> {
     use geo::BoundingRect;

@@ -190,7 +190,11 @@ def machine_info(binary: Path | None) -> dict:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count()
-    return {"cpu": cpu, "cores": cores, "python": platform.python_version(),
+    try:
+        load = open("/proc/loadavg").read().split()[0]
+    except OSError:
+        load = None
+    return {"cpu": cpu, "cores": cores, "load_at_start": load, "python": platform.python_version(),
             "shapely": shapely.__version__, "geos": shapely.geos_version_string,
             "numpy": np.__version__, "tessera": tv}
 
@@ -284,6 +288,7 @@ def main(argv=None) -> int:
     out = []
     out.append(f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, shapely "
                f"{info['shapely']} (GEOS {info['geos']}), numpy {info['numpy']}; "
+               f"load average at start {info['load_at_start']}; "
                f"tessera: {info['tessera'] or ('n/a' if not have_tessera else str(binary))}")
     out.append("")
     out.append("| benchmark | cells (vertices) | shapely / GEOS | tessera | tessera wall | ratio |")
@@ -304,8 +309,8 @@ def main(argv=None) -> int:
                f"predicate=\"intersects\")`, one core, point geometries created beforehand; tessera = "
                f"in-process figure from `locate --stats` (single-threaded, excluding I/O); "
                f"ratio = tessera points/s / shapely points/s. Validate: GEOS = "
-               f"`coverage_is_valid(geoms)` without file reading; tessera = `validate --stats` "
-               f"figure; ratio = tessera time / GEOS time. \"tessera wall\" is the whole command "
+               f"`coverage_is_valid(geoms)` without file reading (one core); tessera = `validate --stats` "
+               f"figure (tessera may use all {info['cores']} cores here); ratio = tessera time / GEOS time. \"tessera wall\" is the whole command "
                f"including reading the files (and writing the CSV for locate).")
     for r in rows:
         if r["error"]:

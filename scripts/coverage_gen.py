@@ -193,7 +193,7 @@ def voronoi_coverage(n: int, seed: int, bbox=BBOX, max_tries: int = 20) -> Cover
 
 
 # --------------------------------------------------------------------------------------------
-# Fault injection helpers
+# Fault injection: building blocks
 # --------------------------------------------------------------------------------------------
 def _ring(poly: Polygon) -> np.ndarray:
     return shapely.get_coordinates(poly.exterior)
