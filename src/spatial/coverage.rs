@@ -925,7 +925,7 @@ mod tests {
         assert!((g.width_m - 89.2).abs() < 1.0, "{}", g.width_m);
         assert!(g.sliver);
         // The four edge neighbours; the diagonal ones only touch a corner.
-        assert_eq!(g.neighbours, ["g1", "g3", "g5", "g7"]);
+        assert_eq!(g.neighbours, ["g1", "g3", "g4", "g6"]);
         assert!(rep.invalid_edges.is_empty());
     }
 
