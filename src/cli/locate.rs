@@ -127,7 +127,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     w.flush()?;
     if a.stats {
-        eprintln!("located {} points in {secs:.3} seconds", points.len());
+        eprintln!("located {} points in {secs:.6} seconds", points.len());
     }
     let _ = std::io::stdin().lock().fill_buf();
     Ok(ExitCode::SUCCESS)

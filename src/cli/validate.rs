@@ -55,7 +55,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Text => print!("{}", report.to_text()),
     }
     if a.stats {
-        eprintln!("validated {} grids in {secs:.3} seconds", report.grids);
+        eprintln!("validated {} grids in {secs:.6} seconds", report.grids);
     }
     Ok(if report.valid {
         ExitCode::SUCCESS

@@ -1,25 +1,71 @@
 //! Metric measures of lon/lat geometry: geodesic areas (m²), lengths (m), and the narrowest width
 //! of a polygon (twice its maximum inscribed circle radius), never in degrees.
 //!
-//! Areas use the geodesic area on the WGS84 ellipsoid (Karney). Widths and short distances use a
-//! local projection around the geometry: x and y scaled by the ellipsoid's radii of curvature at
-//! the reference latitude, which is accurate to well under 0.1 % over a few kilometres.
+//! GeoJSON edges are straight lines in lon/lat (RFC 7946), not geodesics, so areas are computed
+//! for exactly that shape: on the WGS84 ellipsoid through the authalic (equal-area) latitude,
+//! with long edges subdivided. (A geodesic area would bow long east–west edges by centimetres,
+//! which matters for thin slivers.) Widths and short distances use a local projection around the
+//! geometry: x and y scaled by the ellipsoid's radii of curvature at the reference latitude,
+//! accurate to well under 0.1 % over a few kilometres.
 
-use geo::GeodesicArea;
 use geo_types::{Coord, MultiPolygon, Polygon};
 use std::collections::BinaryHeap;
 
 const WGS84_A: f64 = 6_378_137.0;
 const WGS84_E2: f64 = 0.006_694_379_990_141_316;
 
-/// Geodesic area of a (multi)polygon in square metres, holes subtracted.
+/// Area of a (multi)polygon in square metres on the WGS84 ellipsoid, holes subtracted, edges
+/// straight in lon/lat.
 pub fn area_m2(geom: &MultiPolygon<f64>) -> f64 {
-    geom.geodesic_area_unsigned()
+    geom.0.iter().map(polygon_area_m2).sum()
 }
 
-/// Geodesic area of a polygon in square metres.
+/// Area of a polygon in square metres (see [`area_m2`]).
+///
+/// ```
+/// use geo_types::polygon;
+/// // One degree square at the equator: about 12,309 km².
+/// let p = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)];
+/// let a = tessera::spatial::measure::polygon_area_m2(&p);
+/// assert!((a / 1e6 - 12_308.8).abs() < 1.0, "{a}");
+/// ```
 pub fn polygon_area_m2(p: &Polygon<f64>) -> f64 {
-    p.geodesic_area_unsigned()
+    let ext = ring_area_m2(&p.exterior().0).abs();
+    let holes: f64 = p.interiors().iter().map(|r| ring_area_m2(&r.0).abs()).sum();
+    (ext - holes).max(0.0)
+}
+
+/// Authalic function q(φ) of the ellipsoid: the area element is (a²/2)·dλ·dq.
+fn authalic_q(lat_deg: f64) -> f64 {
+    let e = WGS84_E2.sqrt();
+    let s = lat_deg.to_radians().sin();
+    let es = e * s;
+    (1.0 - WGS84_E2) * (s / (1.0 - es * es) - (1.0 / (2.0 * e)) * ((1.0 - es) / (1.0 + es)).ln())
+}
+
+/// Signed area (m², counter-clockwise positive) of a closed lon/lat ring.
+fn ring_area_m2(ring: &[Coord<f64>]) -> f64 {
+    // Edges straight in lon/lat are curved in (λ, q); subdivide so each piece spans ≤ 0.005° of
+    // latitude, where the curvature is far below a millimetre.
+    const STEP_DEG: f64 = 0.005;
+    if ring.len() < 4 {
+        return 0.0;
+    }
+    let x0 = ring[0].x;
+    let mut sum = 0.0;
+    let mut prev = (0.0, authalic_q(ring[0].y));
+    for w in ring.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let n = ((b.y - a.y).abs() / STEP_DEG).ceil().max(1.0) as usize;
+        for k in 1..=n {
+            let t = k as f64 / n as f64;
+            let x = ((a.x - x0) + t * (b.x - a.x)).to_radians();
+            let q = authalic_q(a.y + t * (b.y - a.y));
+            sum += prev.0 * q - x * prev.1;
+            prev = (x, q);
+        }
+    }
+    sum / 2.0 * WGS84_A * WGS84_A / 2.0
 }
 
 /// A local metric projection: metres east and north of a reference point.

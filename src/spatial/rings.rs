@@ -2,8 +2,8 @@
 //!
 //! All rings of a layer are stored in one coordinate array (closed rings, consecutive repeated
 //! points dropped). A segment is named by the index of its first coordinate. Two grids share an
-//! edge correctly when the same segment (bit-identical end points) occurs exactly twice, in
-//! opposite directions — the rule of JTS/GEOS `CoverageValidator`. Matching is done by sorting
+//! edge correctly when the same segment (bit-identical end points) occurs in the other grid in
+//! the opposite direction — the rule of JTS/GEOS `CoverageValidator`. Matching is done by sorting
 //! 64-bit segment hashes in parallel and confirming equal hashes coordinate by coordinate.
 
 use geo_types::{Coord, MultiPolygon, Rect};
@@ -58,9 +58,10 @@ pub enum SegState {
     None,
     /// Occurs once: on the coverage boundary, or mismatched (decided later).
     Unmatched,
-    /// Occurs exactly twice in opposite directions: a correct shared edge.
+    /// Occurs in the opposite direction elsewhere, and nowhere else in the same direction: a
+    /// correct shared edge (as seen from this grid).
     Matched,
-    /// Occurs twice in the same direction, or more than twice: overlapping grids.
+    /// Occurs elsewhere in the same direction: two grids on the same side of it.
     Invalid,
 }
 
@@ -245,20 +246,30 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
                 for &b in &group {
                     done[b] = true;
                 }
-                if group.len() == 2 {
-                    let (s, t) = (run[group[0]].1, run[group[1]].1);
-                    if fwd(s) != fwd(t) {
-                        state[idx(s)] = SegState::Matched;
-                        state[idx(t)] = SegState::Matched;
-                        partner[idx(s)] = idx(t) as u32;
-                        partner[idx(t)] = idx(s) as u32;
-                    } else {
-                        state[idx(s)] = SegState::Invalid;
-                        state[idx(t)] = SegState::Invalid;
-                    }
-                } else if group.len() > 2 {
+                // As in JTS: another occurrence in the same direction makes a segment
+                // invalid (two grids on the same side of it); otherwise any occurrence in the
+                // opposite direction matches it. So a grid next to a duplicated pair keeps
+                // its edges matched, and only the duplicates are flagged.
+                if group.len() > 1 {
+                    let first =
+                        |dir: bool| group.iter().map(|&b| run[b].1).find(|&e| fwd(e) == dir);
+                    let n_fwd = group.iter().filter(|&&b| fwd(run[b].1)).count();
+                    let n_rev = group.len() - n_fwd;
                     for &b in &group {
-                        state[idx(run[b].1)] = SegState::Invalid;
+                        let e = run[b].1;
+                        let (same, opp) = if fwd(e) {
+                            (n_fwd, n_rev)
+                        } else {
+                            (n_rev, n_fwd)
+                        };
+                        if same > 1 {
+                            state[idx(e)] = SegState::Invalid;
+                        } else if opp > 0 {
+                            state[idx(e)] = SegState::Matched;
+                            if let Some(p) = first(!fwd(e)) {
+                                partner[idx(e)] = idx(p) as u32;
+                            }
+                        }
                     }
                 }
             }
