@@ -5,4 +5,5 @@
 //! - [`cli`]: the `tessera` command line.
 
 pub mod cli;
+pub mod demo;
 pub mod spatial;

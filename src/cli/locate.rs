@@ -4,7 +4,7 @@ use super::LayerArgs;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::{Hit, Locator};
 use geo_types::Coord;
-use std::io::{BufRead, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -129,7 +129,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.stats {
         eprintln!("located {} points in {secs:.6} seconds", points.len());
     }
-    let _ = std::io::stdin().lock().fill_buf();
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (for `validate`, a seamless layer), 1 problems found, 2 unreadable
 //! input or bad arguments.
 
+mod demo;
 mod locate;
 mod progress;
 mod repair;
@@ -30,6 +31,8 @@ pub enum Command {
     Repair(repair::Args),
     /// Find the grid of each point (CSV lon,lat in, CSV lon,lat,grid out).
     Locate(locate::Args),
+    /// The Zhangdian demo district (generate its data).
+    Demo(demo::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -38,9 +41,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Repair(a) => repair::run(a),
         Command::Locate(a) => locate::run(a),
+        Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped early (`| head`) is not an error worth a message.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -39,7 +39,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let text = serde_json::to_string(&out.layer.to_geojson())?;
     if a.output.as_os_str() == "-" {
-        println!("{text}");
+        writeln!(std::io::stdout().lock(), "{text}")?;
     } else {
         let tmp = a.output.with_extension("tmp");
         std::fs::write(&tmp, text + "\n")

@@ -2,6 +2,7 @@
 
 use super::{LayerArgs, progress::Stages, read_boundary};
 use crate::spatial::coverage::{CoverageOptions, validate_coverage_with};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,10 +51,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         validate_coverage_with(&layer, &opts, &stages)
     };
     let secs = started.elapsed().as_secs_f64();
-    match a.format {
-        Format::Json => println!("{}", serde_json::to_string(&report)?),
-        Format::Text => print!("{}", report.to_text()),
-    }
+    let text = match a.format {
+        Format::Json => serde_json::to_string(&report)? + "\n",
+        Format::Text => report.to_text(),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     if a.stats {
         eprintln!("validated {} grids in {secs:.6} seconds", report.grids);
     }

@@ -116,6 +116,15 @@ impl LocalMetric {
         }
     }
 
+    /// Lon/lat of a point given in metres east/north of the reference point.
+    #[inline]
+    pub fn to_lonlat(&self, p: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: self.lon0 + p.x / self.m_per_deg_lon,
+            y: self.lat0 + p.y / self.m_per_deg_lat,
+        }
+    }
+
     /// Distance in metres between two lon/lat points (good for short distances).
     #[inline]
     pub fn distance_m(&self, a: Coord<f64>, b: Coord<f64>) -> f64 {

@@ -143,6 +143,11 @@ pub fn repair_with(
         if !node_once(&mut rings, &lm, opts.snap_m) {
             break;
         }
+        // Inserted points may land within the tolerance of existing vertices: merge them
+        // again, so the next pass does not chase near-duplicates.
+        if opts.snap_m > 0.0 {
+            snap_vertices(&mut rings, &lm, opts.snap_m);
+        }
     }
     for r in &mut rings {
         r.2.dedup();
@@ -377,6 +382,7 @@ fn snap_vertices(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f6
             let root = find(&mut parent, ids[&bits(*c)]);
             *c = verts[rep[&root]].0;
         }
+        r.dedup();
     }
 }
 
@@ -412,7 +418,10 @@ fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -
                     continue;
                 }
                 let on = if tol_m > 0.0 {
-                    dist_m(lm, v, a, b) <= tol_m
+                    // Next to an end point the vertex is snapped instead, not inserted.
+                    lm.distance_m(v, a) > tol_m
+                        && lm.distance_m(v, b) > tol_m
+                        && dist_m(lm, v, a, b) <= tol_m
                 } else {
                     matches!(meet(a, b, v, v), Meet::Touch(_))
                 };
@@ -433,6 +442,11 @@ fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -
             }
             let (c, d) = seg(rj, j);
             if let Meet::Proper(p) = meet(a, b, c, d) {
+                // A crossing next to an end point is that end point touching the other
+                // segment, which the vertex pass above handles.
+                if tol_m > 0.0 && [a, b, c, d].iter().any(|&e| lm.distance_m(p, e) <= tol_m) {
+                    continue;
+                }
                 if p != a && p != b {
                     inserts.entry((ri, i)).or_default().push(p);
                 }
