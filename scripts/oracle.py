@@ -497,6 +497,43 @@ class Oracle:
                       f"boundaries); tessera {dt:.2f} s")
 
 
+def check_geodata(t: "Tessera", root: Path):
+    """The shipped demo district: every level is a valid coverage for GEOS, the grids' union is
+    the boundary, each child level tiles its parent, and tessera agrees (exit 0)."""
+    d = root / "geodata" / "zhangdian"
+    layers = {}
+    for name in ("streets", "communities", "grids"):
+        codes, geoms, props = cg.read_geojson(d / f"{name}.geojson")
+        layers[name] = (codes, np.asarray(geoms, dtype=object), props)
+        if not shapely.coverage_is_valid(layers[name][1]):
+            bad = np.nonzero(~shapely.is_empty(shapely.coverage_invalid_edges(layers[name][1])))[0]
+            raise CheckFailed(f"{name}: GEOS finds invalid edges in {len(bad)} polygons")
+        rc, _, err, _ = t.run("validate", d / f"{name}.geojson", "--boundary", d / "boundary.geojson")
+        if rc != 0:
+            raise CheckFailed(f"tessera validate {name} --boundary exited {rc}: {_tail(err)}")
+    _, bgeoms, _ = cg.read_geojson(d / "boundary.geojson")
+    boundary = shapely.union_all(np.asarray(bgeoms, dtype=object))
+    for name in ("streets", "communities", "grids"):
+        u = shapely.coverage_union_all(layers[name][1])
+        diff = shapely.area(shapely.symmetric_difference(u, boundary)) / shapely.area(boundary)
+        if diff > 1e-9:
+            raise CheckFailed(f"{name}: union differs from the boundary by {diff:.2e} of its area")
+    # Children tile their parent: the union of each parent's children equals it.
+    for child, parent, field in (("grids", "communities", "community"), ("communities", "streets", "street")):
+        ccodes, cgeoms, cprops = layers[child]
+        pcodes, pgeoms, _ = layers[parent]
+        groups = {}
+        for g, pr in zip(cgeoms, cprops):
+            groups.setdefault(pr[field], []).append(g)
+        for code, pg in zip(pcodes, pgeoms):
+            u = shapely.coverage_union_all(np.asarray(groups.get(code, []), dtype=object))
+            diff = shapely.area(shapely.symmetric_difference(u, pg)) / shapely.area(pg)
+            if diff > 1e-9:
+                raise CheckFailed(f"{child} of {parent[:-1]} {code} differ from it by {diff:.2e} of its area")
+    n = {k: len(v[0]) for k, v in layers.items()}
+    return True, f"geodata/zhangdian: {n['streets']} streets, {n['communities']} communities, {n['grids']} grids valid for GEOS, nested, union = boundary"
+
+
 def find_binary(p: str) -> Path:
     path = Path(p)
     if not path.is_absolute() and not path.exists() and (ROOT / path).exists():
@@ -511,7 +548,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
     ap.add_argument("--gap-width-m", type=float, default=10.0, help="repair gap width (m)")
     ap.add_argument("--snap-m", type=float, default=0.05, help="repair snapping distance (m)")
-    ap.add_argument("--only", choices=("validate", "repair", "locate"), action="append",
+    ap.add_argument("--only", choices=("validate", "repair", "locate", "geodata"), action="append",
                     help="run only these check groups")
     args = ap.parse_args(argv)
 
@@ -532,7 +569,7 @@ def main(argv=None) -> int:
           f"tessera {binary}, work {work}", flush=True)
 
     o = Oracle(Tessera(binary), work, args.gap_width_m, args.snap_m)
-    groups = args.only or ["validate", "repair", "locate"]
+    groups = args.only or ["validate", "repair", "locate", "geodata"]
     if "validate" in groups:
         for name, n, seed, faults in VALIDATE_CASES:
             o.record(f"validate {name}", lambda a=(name, n, seed, faults): o.check_validate(*a))
@@ -542,6 +579,8 @@ def main(argv=None) -> int:
                 o.record(f"repair {name}", lambda a=(name, n, seed, faults): o.check_repair(*a))
     if "locate" in groups:
         o.record("locate", o.check_locate)
+    if "geodata" in groups:
+        o.record("geodata", lambda: check_geodata(o.t, ROOT))
 
     passed = sum(1 for ok, _ in o.results if ok)
     failed = len(o.results) - passed

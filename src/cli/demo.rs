@@ -28,23 +28,29 @@ struct GenerateArgs {
     /// Folder with the real source data (outline, official names).
     #[arg(long, default_value = "../shared/geodata-src")]
     source: PathBuf,
+    /// China's holiday calendar (date,kind,name).
+    #[arg(long, default_value = "../shared/calendar/cn-2026.csv")]
+    calendar: PathBuf,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let DemoCommand::Generate(g) = a.command;
     let started = std::time::Instant::now();
-    eprintln!("reading sources from {}", g.source.display());
-    let src = demo::read_sources(&g.source)?;
     eprintln!(
-        "generating {} grids in {} communities of {} streets/towns (seed {})",
+        "generating {} grids from {} (seed {})",
         demo::GRIDS,
-        src.villages.len(),
-        src.towns.len(),
+        g.source.display(),
         g.seed
     );
-    let district = demo::generate_district(&src, g.seed)?;
-    for (name, text) in demo::geometry_files(&district) {
-        demo::write_file(&g.out, name, &text)?;
+    let (district, files) = demo::generate_all(&g.source, &g.calendar, g.seed)?;
+    eprintln!(
+        "{} streets/towns, {} communities/villages, {} grids",
+        district.streets.len(),
+        district.communities.len(),
+        district.grids.len()
+    );
+    for (name, text) in &files {
+        demo::write_file(&g.out, name, text)?;
         eprintln!("wrote {}", g.out.join(name).display());
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());

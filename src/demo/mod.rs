@@ -13,6 +13,7 @@ pub mod people;
 
 use crate::spatial::crs::gcj02_to_wgs84;
 use crate::spatial::layer::read_geometry;
+use crate::spatial::synth::Rng;
 use district::{District, Town, Village};
 use geo_types::{Coord, MultiPolygon};
 use serde_json::{Value, json};
@@ -36,7 +37,16 @@ pub enum DemoError {
     /// Generating the geometry failed.
     #[error(transparent)]
     District(#[from] district::DistrictError),
+    /// The holiday calendar is malformed.
+    #[error("{0}: {1}")]
+    Calendar(PathBuf, calendar::CalendarError),
 }
+
+/// The sample cases cover the 12 months ending on this day (the generator has no clock).
+pub const CASES_END_DATE: (i32, u32, u32) = (2026, 10, 31);
+
+/// The holiday file, relative to the calendar folder.
+pub const CALENDAR_CSV: &str = "cn-2026.csv";
 
 /// The real inputs, read from `geodata-src/`.
 #[derive(Debug, Clone)]
@@ -187,6 +197,91 @@ pub fn geometry_files(d: &District) -> Vec<(&'static str, String)> {
         ("communities.geojson", communities),
         ("grids.geojson", grids),
     ]
+}
+
+/// What the people, catalog and history generators need to know about each grid.
+pub fn grid_infos(d: &District) -> Vec<people::GridInfo> {
+    d.grids
+        .iter()
+        .map(|g| {
+            let c = &d.communities[g.community];
+            let s = &d.streets[c.street];
+            people::GridInfo {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                kind: g.kind.to_string(),
+                community_code: c.unit.code.clone(),
+                community_name: c.unit.name.clone(),
+                street_code: s.unit.code.clone(),
+                street_name: s.unit.name.clone(),
+                households: g.households,
+                population: g.population,
+                village: c.unit.is_village(),
+            }
+        })
+        .collect()
+}
+
+/// A random point inside grid `i` (rejection sampling in its bounding box, rounded to 1e-6°).
+fn point_in_grid(d: &District, i: usize, rng: &mut Rng) -> [f64; 2] {
+    use geo::{BoundingRect, Contains, InteriorPoint};
+    let g = &d.grids[i].geometry;
+    if let Some(r) = g.bounding_rect() {
+        for _ in 0..1000 {
+            let p = geo_types::Point::new(
+                (rng.range(r.min().x, r.max().x) * 1e6).round() / 1e6,
+                (rng.range(r.min().y, r.max().y) * 1e6).round() / 1e6,
+            );
+            if g.contains(&p) {
+                return [p.x(), p.y()];
+            }
+        }
+    }
+    g.interior_point()
+        .map(|p| [p.x(), p.y()])
+        .unwrap_or([0.0, 0.0])
+}
+
+/// Every file of the demo district: (path relative to the output folder, contents).
+pub fn all_files(
+    d: &District,
+    calendar_csv: &str,
+    calendar_path: &Path,
+    seed: u64,
+) -> Result<Vec<(String, String)>, DemoError> {
+    let mut files: Vec<(String, String)> = geometry_files(d)
+        .into_iter()
+        .map(|(n, t)| (n.to_string(), t))
+        .collect();
+    let infos = grid_infos(d);
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+    files.push((
+        "workers.json".into(),
+        pretty(&people::workers(&infos, seed)),
+    ));
+    files.push(("departments.json".into(), pretty(&catalog::departments())));
+    files.push(("categories.json".into(), pretty(&catalog::categories())));
+    let cal = calendar::working_calendar(calendar_csv)
+        .map_err(|e| DemoError::Calendar(calendar_path.to_path_buf(), e))?;
+    files.push(("calendar/working-calendar.json".into(), pretty(&cal)));
+    files.push((format!("calendar/{CALENDAR_CSV}"), calendar_csv.to_string()));
+    let points = |i: usize, rng: &mut Rng| point_in_grid(d, i, rng);
+    let cases = history::cases_sample(&infos, &points, seed, CASES_END_DATE);
+    files.push(("cases-sample.json".into(), pretty(&cases)));
+    Ok(files)
+}
+
+/// Generates every file of the demo district from the sources folder and the calendar file.
+pub fn generate_all(
+    source: &Path,
+    calendar_file: &Path,
+    seed: u64,
+) -> Result<(District, Vec<(String, String)>), DemoError> {
+    let src = read_sources(source)?;
+    let district = generate_district(&src, seed)?;
+    let csv = read(calendar_file)?;
+    let files = all_files(&district, &csv, calendar_file, seed)?;
+    Ok((district, files))
 }
 
 /// Writes `contents` to `dir/name` (creating `dir`).
