@@ -83,21 +83,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let points = parse(&text)?;
     let locator = Locator::new(&layer.geometries());
 
+    // Points are converted to WGS84 on intake (the original text is what is echoed back).
+    let wgs84: Vec<Coord<f64>> = points
+        .iter()
+        .map(|p| {
+            let (x, y) = to_wgs84(a.crs, p.at.x, p.at.y);
+            Coord { x, y }
+        })
+        .collect();
+
     let started = std::time::Instant::now();
     let hits: Vec<Option<Hit>> = if a.snap_m > 0.0 {
-        points
+        wgs84
             .iter()
-            .map(|p| {
-                let (x, y) = to_wgs84(a.crs, p.at.x, p.at.y);
-                locator.locate_or_snap(Coord { x, y }, a.snap_m)
-            })
+            .map(|&p| locator.locate_or_snap(p, a.snap_m))
             .collect()
     } else {
-        points
+        wgs84
             .iter()
-            .map(|p| {
-                let (x, y) = to_wgs84(a.crs, p.at.x, p.at.y);
-                locator.locate(Coord { x, y }).map(|index| Hit {
+            .map(|&p| {
+                locator.locate(p).map(|index| Hit {
                     index,
                     snapped_m: None,
                 })
