@@ -196,9 +196,10 @@ impl Locator {
     /// is positive for an upward edge, negative for a downward one); a point exactly on an edge's
     /// line never counts that edge. So in a seamless coverage a point on a vertical edge goes to
     /// the grid on its east, a point on a horizontal edge to the grid on its north, a shared vertex
-    /// to the grid whose corner there contains the direction just north of east, and a point on
-    /// the coverage's own east or north boundary to no grid (use
-    /// [`locate_or_snap`](Self::locate_or_snap) with any `snap_m ≥ 0` to catch those).
+    /// to the grid whose corner there contains the direction just north of east. A point that
+    /// rule leaves without an owner but that lies exactly on a grid's boundary (the coverage's
+    /// own east or north edge) belongs to the lowest-index grid whose boundary it is on, so every
+    /// point of the closed coverage has exactly one grid.
     ///
     /// If polygons overlap (not a valid coverage), a point in the overlap gets one of them,
     /// deterministically for a given input but otherwise unspecified. Non-finite points get `None`.
@@ -212,7 +213,43 @@ impl Locator {
                 ControlFlow::Continue(())
             }
         });
+        if found.is_none() {
+            // Rare: outside every grid, or on the coverage's own east/north edge.
+            self.tree.search(p, |slot| {
+                if let Some(&g) = self.leaf_grids.get(slot)
+                    && found.is_none_or(|f| g < f)
+                    && self.on_boundary(g, p)
+                {
+                    found = Some(g);
+                }
+                ControlFlow::Continue(())
+            });
+        }
         found
+    }
+
+    /// Whether `p` lies exactly on a ring of grid `index` (exact orientation test).
+    fn on_boundary(&self, index: usize, p: Coord<f64>) -> bool {
+        let Some(grid) = self.grids.get(index) else {
+            return false;
+        };
+        self.rings
+            .get(grid.rings.clone())
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|ring| self.coords.get(ring.clone()).unwrap_or_default().windows(2))
+            .any(|w| {
+                let (a, b) = (w[0], w[1]);
+                p.x >= a.x.min(b.x)
+                    && p.x <= a.x.max(b.x)
+                    && p.y >= a.y.min(b.y)
+                    && p.y <= a.y.max(b.y)
+                    && robust::orient2d(
+                        robust::Coord { x: a.x, y: a.y },
+                        robust::Coord { x: b.x, y: b.y },
+                        robust::Coord { x: p.x, y: p.y },
+                    ) == 0.0
+            })
     }
 
     /// Like [`locate`](Self::locate), but a point that no grid owns and that lies within `snap_m`
@@ -905,12 +942,22 @@ mod tests {
             .filter(|&i| polygons[i].contains(&q))
             .collect();
         assert!(owners.len() <= 1, "{q:?} in {owners:?}");
-        owners.first().copied()
+        // Nobody east: a point on a grid's boundary goes to the lowest such grid.
+        owners.first().copied().or_else(|| {
+            (0..polygons.len()).find(|&i| geo::Intersects::intersects(&polygons[i], &Point(p)))
+        })
     }
 
     fn owners_brute(locator: &Locator, p: Coord<f64>) -> Vec<usize> {
-        (0..locator.len())
+        let inside: Vec<usize> = (0..locator.len())
             .filter(|&i| locator.grid_contains_brute(i, p))
+            .collect();
+        if !inside.is_empty() {
+            return inside;
+        }
+        (0..locator.len())
+            .find(|&i| locator.on_boundary(i, p))
+            .into_iter()
             .collect()
     }
 
@@ -930,9 +977,11 @@ mod tests {
         assert_eq!(locator.locate(c(0.0, 0.0)), cell(0, 0));
         assert_eq!(locator.locate(c(0.0, 40.0)), cell(0, 2));
         assert_eq!(locator.locate(c(40.0, 0.0)), cell(2, 0));
-        assert_eq!(locator.locate(c(48.0, 8.0)), None);
-        assert_eq!(locator.locate(c(8.0, 48.0)), None);
-        assert_eq!(locator.locate(c(48.0, 48.0)), None);
+        // The coverage's own east and north edges: the grid whose edge it is.
+        assert_eq!(locator.locate(c(48.0, 8.0)), cell(2, 0));
+        assert_eq!(locator.locate(c(8.0, 48.0)), cell(0, 2));
+        assert_eq!(locator.locate(c(48.0, 48.0)), cell(2, 2));
+        assert_eq!(locator.locate(c(48.0 + 1e-9, 8.0)), None);
         assert_eq!(locator.locate(c(-1.0, 8.0)), None);
         assert_eq!(locator.locate(c(f64::NAN, 8.0)), None);
     }
@@ -951,8 +1000,9 @@ mod tests {
         let locator = Locator::new(&[left, right]);
         // East of a point on x + y = 16 is above the line: the right triangle.
         assert_eq!(locator.locate(c(8.0, 8.0)), Some(1));
-        assert_eq!(locator.locate(c(0.0, 16.0)), None);
-        assert_eq!(locator.locate(c(16.0, 0.0)), None);
+        // Outer corners nobody owns under the nudge: the lowest grid whose boundary has them.
+        assert_eq!(locator.locate(c(0.0, 16.0)), Some(0));
+        assert_eq!(locator.locate(c(16.0, 0.0)), Some(0));
         assert_eq!(locator.locate(c(0.0, 8.0)), Some(0));
     }
 
@@ -1129,15 +1179,17 @@ mod tests {
             let d = hit.snapped_m.expect("distance");
             assert!((d - 0.5 * MetricScale::at(1.5).north).abs() < 1e-6, "{d}");
         }
-        // A point on the coverage's east edge is owned by no grid, but snaps at distance 0.
+        // A point on the coverage's own east edge belongs to the grid whose edge it is on.
         let edge = locator.locate_or_snap(c(118.001, 36.8005), 0.0);
         assert_eq!(
             edge,
             Some(Hit {
                 index: 0,
-                snapped_m: Some(0.0)
+                snapped_m: None
             })
         );
+        assert_eq!(locator.locate(c(118.001, 36.8005)), Some(0));
+        assert_eq!(locator.locate(c(118.0010001, 36.8005)), None);
     }
 
     #[test]
@@ -1183,8 +1235,8 @@ mod tests {
             let owner = locator.locate(p);
             let brute = owners_brute(&locator, p);
             assert_eq!(brute, owner.into_iter().collect::<Vec<_>>(), "{p:?}");
-            let inside = p.x < max.x && p.y < max.y;
-            assert_eq!(owner.is_some(), inside, "{p:?}");
+            // Every point of the closed coverage has an owner, outer edges included.
+            assert!(owner.is_some() && p.x <= max.x && p.y <= max.y, "{p:?}");
             assert_eq!(owner, expected_owner(&lattice.plain, p), "{p:?}");
         }
     }
@@ -1243,7 +1295,7 @@ mod tests {
             let brute = owners_brute(&locator, q);
             assert!(brute.len() <= 1, "{q:?}: {brute:?}");
             assert_eq!(locator.locate(q), brute.first().copied(), "{q:?}");
-            assert_eq!(brute.is_empty(), p.x >= 640.0 || p.y >= 640.0, "{q:?}");
+            assert_eq!(brute.is_empty(), p.x > 640.0 || p.y > 640.0, "{q:?}");
         }
     }
 
