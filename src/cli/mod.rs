@@ -7,6 +7,7 @@ mod demo;
 mod locate;
 mod progress;
 mod repair;
+mod serve;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     Locate(locate::Args),
     /// The Zhangdian demo district (generate its data).
     Demo(demo::Args),
+    /// Run the service (embedded SQLite by default; the demo district is seeded on first start).
+    Serve(serve::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Repair(a) => repair::run(a),
         Command::Locate(a) => locate::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

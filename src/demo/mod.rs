@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod district;
 pub mod history;
 pub mod people;
+pub mod seed;
 
 use crate::spatial::crs::gcj02_to_wgs84;
 use crate::spatial::layer::read_geometry;

@@ -1,0 +1,97 @@
+//! `tessera serve`: the service on the embedded SQLite database (default) with the demo
+//! district seeded on first start.
+
+use crate::http::{AppState, app};
+use crate::store::Store;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `tessera serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Database URL: `sqlite:PATH` (default: DATA_DIR/tessera.db); `postgres://…` selects
+    /// PostgreSQL + PostGIS.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Folder for the embedded database.
+    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Demo district loaded into an empty database.
+    #[arg(long, default_value = "geodata/zhangdian")]
+    seed_dir: PathBuf,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(a))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(a: Args) -> anyhow::Result<()> {
+    let store = Store::open(a.database_url.as_deref(), &a.data_dir).await?;
+    tracing::info!(backend = store.backend(), "database ready");
+    if crate::demo::seed::seed_if_empty(&store, &a.seed_dir).await? {
+        tracing::info!(from = %a.seed_dir.display(), "seeded the demo district");
+    }
+    let state = AppState::load(store).await?;
+    let live = state.0.live.load_full();
+    let listener = tokio::net::TcpListener::bind(&a.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", a.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, layer = live.layer_id, grids = live.layer.grids.len(), "listening");
+    println!(
+        "tessera is serving layer {} ({} grids) on http://{addr}",
+        live.layer_id,
+        live.layer.grids.len()
+    );
+    for (what, path) in [
+        ("health", "/healthz"),
+        ("locate a pin", "/api/v1/locate?lon=118.05&lat=36.81"),
+        ("published grids", "/api/v1/grids"),
+        ("grid layer versions", "/api/v1/layers"),
+    ] {
+        println!("  {what:<20} http://{addr}{path}");
+    }
+    drop(live);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,264 @@
+//! Grid layer versions, the planners' workflow: upload a draft (validated on arrival), list,
+//! inspect, diff, and publish (refused unless seamless, or forced with a written reason).
+
+use super::grids::feature;
+use super::{ApiError, AppState, Live};
+use crate::spatial::coverage::{CoverageOptions, validate_coverage};
+use crate::spatial::layer::{KeySource, LayerError, read_layer_value};
+use crate::spatial::measure::area_m2;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/layers", post(create).get(list))
+        .route("/api/v1/layers/{id}", get(show))
+        .route("/api/v1/layers/{id}/grids", get(grids))
+        .route("/api/v1/layers/{a}/diff/{b}", get(diff))
+        .route("/api/v1/layers/{id}/publish", post(publish))
+}
+
+fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
+    ApiError::internal(&e)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = q.get("name").cloned().unwrap_or_else(|| "draft".into());
+    let by = q.get("by").cloned().unwrap_or_else(|| "planner".into());
+    let live = state.0.live.load_full();
+    let (layer, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let root: Value = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
+        })?;
+        let layer = read_layer_value(&root, &KeySource::Default).map_err(|e| {
+            let details = match &e {
+                LayerError::Feature { index, key, .. } => json!({"feature": index, "key": key}),
+                _ => Value::Null,
+            };
+            ApiError::unprocessable("invalid_geojson", e.to_string()).with_details(details)
+        })?;
+        if layer.grids.is_empty() {
+            return Err(ApiError::unprocessable(
+                "invalid_geojson",
+                "the collection has no features",
+            ));
+        }
+        // A draft must cover the district as the published layer does.
+        let boundary = (!live.layer.grids.is_empty()).then(|| outline(&live));
+        let report = validate_coverage(
+            &layer,
+            &CoverageOptions {
+                boundary,
+                gap_width_m: 0.0,
+            },
+        );
+        Ok((layer, report))
+    })
+    .await
+    .map_err(blocking_failed)??;
+    let report_json = serde_json::to_value(&report).map_err(|e| ApiError::internal(&e))?;
+    let meta = state
+        .0
+        .store
+        .insert_layer(&name, &by, &layer, report.valid, &report_json)
+        .await?;
+    tracing::info!(
+        layer = meta.id,
+        grids = meta.grid_count,
+        seamless = meta.seamless,
+        "draft layer created"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"layer": meta, "report": report_json})),
+    ))
+}
+
+/// The outline of the published layer (its union), the boundary drafts are checked against.
+fn outline(live: &Live) -> geo_types::MultiPolygon<f64> {
+    let geoms = live.layer.geometries();
+    let flat = crate::spatial::rings::FlatRings::new(&geoms);
+    let m = crate::spatial::rings::match_segments(&flat);
+    crate::spatial::coverage::coverage_union(&geoms, &flat, &m.partner, &[])
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let layers = state.0.store.layers().await?;
+    let publishes = state.0.store.publishes().await?;
+    Ok(Json(json!({"layers": layers, "publishes": publishes})))
+}
+
+fn parse_id(s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("layer id {s:?} is not a number"),
+        )
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let (meta, report) = state
+        .0
+        .store
+        .layer(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no layer {id}")))?;
+    Ok(Json(json!({"layer": meta, "report": report})))
+}
+
+async fn grids(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    if state.0.store.layer(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no layer {id}")));
+    }
+    let layer = state.0.store.layer_grids(id).await?;
+    let features: Vec<Value> = layer.grids.iter().map(feature).collect();
+    Ok(Json(
+        json!({"type": "FeatureCollection", "layer": id, "features": features}),
+    ))
+}
+
+async fn diff(
+    State(state): State<AppState>,
+    Path((a, b)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (a, b) = (parse_id(&a)?, parse_id(&b)?);
+    for id in [a, b] {
+        if state.0.store.layer(id).await?.is_none() {
+            return Err(ApiError::not_found(format!("no layer {id}")));
+        }
+    }
+    let (la, lb) = (
+        state.0.store.layer_grids(a).await?,
+        state.0.store.layer_grids(b).await?,
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        let ka: HashMap<&str, usize> = la
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.as_str(), i))
+            .collect();
+        let kb: HashMap<&str, usize> = lb
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.as_str(), i))
+            .collect();
+        let area = |g: &crate::spatial::Grid| area_m2(&g.geometry);
+        let added: Vec<Value> = lb
+            .grids
+            .iter()
+            .filter(|g| !ka.contains_key(g.key.as_str()))
+            .map(|g| json!({"grid": g.key, "area_m2": area(g)}))
+            .collect();
+        let removed: Vec<Value> = la
+            .grids
+            .iter()
+            .filter(|g| !kb.contains_key(g.key.as_str()))
+            .map(|g| json!({"grid": g.key, "area_m2": area(g)}))
+            .collect();
+        let reshaped: Vec<Value> = la
+            .grids
+            .iter()
+            .filter_map(|g| {
+                let h = &lb.grids[*kb.get(g.key.as_str())?];
+                (h.geometry != g.geometry).then(
+                    || json!({"grid": g.key, "area_before_m2": area(g), "area_after_m2": area(h)}),
+                )
+            })
+            .collect();
+        json!({"from": a, "to": b, "added": added, "removed": removed, "reshaped": reshaped})
+    })
+    .await
+    .map_err(blocking_failed)?;
+    Ok(Json(out))
+}
+
+/// Body of `POST /api/v1/layers/{id}/publish`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishRequest {
+    /// Publish even though the report lists problems (needs `reason`).
+    #[serde(default)]
+    force: bool,
+    /// Why (required with `force`).
+    reason: Option<String>,
+    /// Who publishes.
+    by: Option<String>,
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let req: PublishRequest = if body.is_empty() {
+        PublishRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_json", format!("publish request: {e}")))?
+    };
+    let (meta, report) = state
+        .0
+        .store
+        .layer(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no layer {id}")))?;
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if !meta.seamless {
+        if !req.force {
+            return Err(ApiError::conflict(
+                "not_seamless",
+                format!(
+                    "layer {id} is not seamless; fix it, or publish with force and a written reason"
+                ),
+            )
+            .with_details(report));
+        }
+        if reason.is_none() {
+            return Err(ApiError::unprocessable(
+                "reason_required",
+                "force needs a written reason",
+            ));
+        }
+    }
+    // Build the new index completely before anything changes.
+    let layer = state.0.store.layer_grids(id).await?;
+    let live = tokio::task::spawn_blocking(move || Live::build(id, layer))
+        .await
+        .map_err(blocking_failed)?;
+    let by = req.by.as_deref().unwrap_or("planner");
+    let event = state
+        .0
+        .store
+        .publish(id, by, !meta.seamless, reason)
+        .await?;
+    state.0.live.store(Arc::new(live));
+    tracing::info!(layer = id, by, forced = event.forced, "layer published");
+    Ok(Json(json!({"published": event})))
+}

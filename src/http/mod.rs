@@ -1,0 +1,154 @@
+//! The HTTP service: one router per resource merged at the root, one shared [`AppState`].
+//!
+//! The published grid layer lives in memory as a [`Live`] index behind an atomic pointer
+//! (`ArcSwap`): a request takes a snapshot once and finishes on it, and a publish builds the new
+//! index completely before swapping it in, so no request ever sees a half-built index and
+//! readers never block.
+
+pub mod error;
+mod grids;
+mod layers;
+mod locate;
+
+use crate::spatial::{GridLayer, Locator};
+use crate::store::{RefItem, Store, StoreError};
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+/// Largest accepted request body (a grid layer upload), bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The published layer, indexed for location.
+#[derive(Debug)]
+pub struct Live {
+    /// Layer version id (0 when nothing is published).
+    pub layer_id: i64,
+    /// The grids.
+    pub layer: GridLayer,
+    /// Point location over the grids.
+    pub locator: Locator,
+    /// Grid index by key.
+    pub by_key: HashMap<String, usize>,
+}
+
+impl Live {
+    /// Builds the index of a layer (CPU work: call from a blocking thread for big layers).
+    pub fn build(layer_id: i64, layer: GridLayer) -> Live {
+        let locator = Locator::new(&layer.geometries());
+        let by_key = layer
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.clone(), i))
+            .collect();
+        Live {
+            layer_id,
+            layer,
+            locator,
+            by_key,
+        }
+    }
+}
+
+/// Reference data of the district, cached in memory.
+#[derive(Debug, Default)]
+pub struct Refs {
+    /// Items by kind (`streets`, `communities`, `workers`, `departments`, `categories`).
+    pub items: HashMap<String, Vec<RefItem>>,
+    /// The full-time grid worker of each grid, by grid code.
+    pub worker_of_grid: HashMap<String, Value>,
+    /// Community and street properties by code.
+    pub unit_by_code: HashMap<String, Value>,
+}
+
+impl Refs {
+    fn build(items: HashMap<String, Vec<RefItem>>) -> Refs {
+        let mut worker_of_grid = HashMap::new();
+        for w in items.get("workers").into_iter().flatten() {
+            if w.properties["role"] == "grid_worker" {
+                for g in w.properties["grids"].as_array().into_iter().flatten() {
+                    if let Some(code) = g.as_str() {
+                        worker_of_grid.insert(code.to_string(), w.properties.clone());
+                    }
+                }
+            }
+        }
+        let mut unit_by_code = HashMap::new();
+        for kind in ["streets", "communities"] {
+            for item in items.get(kind).into_iter().flatten() {
+                unit_by_code.insert(item.key.clone(), item.properties.clone());
+            }
+        }
+        Refs {
+            items,
+            worker_of_grid,
+            unit_by_code,
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+/// What [`AppState`] holds.
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// The published layer's index, swapped atomically on publish.
+    pub live: ArcSwap<Live>,
+    /// Reference data.
+    pub refs: ArcSwap<Refs>,
+}
+
+/// The kinds of reference data the service serves.
+pub const REF_KINDS: [&str; 5] = [
+    "streets",
+    "communities",
+    "workers",
+    "departments",
+    "categories",
+];
+
+impl AppState {
+    /// Loads the published layer and the reference data from the store.
+    pub async fn load(store: Store) -> Result<AppState, StoreError> {
+        let live = load_live(&store).await?;
+        let mut items = HashMap::new();
+        for kind in REF_KINDS {
+            items.insert(kind.to_string(), store.reference(kind).await?);
+        }
+        Ok(AppState(Arc::new(App {
+            store,
+            live: ArcSwap::from_pointee(live),
+            refs: ArcSwap::from_pointee(Refs::build(items)),
+        })))
+    }
+}
+
+async fn load_live(store: &Store) -> Result<Live, StoreError> {
+    let Some(event) = store.publishes().await?.into_iter().next() else {
+        return Ok(Live::build(0, GridLayer::default()));
+    };
+    let layer = store.layer_grids(event.layer_id).await?;
+    let id = event.layer_id;
+    tokio::task::spawn_blocking(move || Live::build(id, layer))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))
+}
+
+/// The application router (no listener): used by `serve` and by tests.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(locate::router())
+        .merge(grids::router())
+        .merge(layers::router())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,262 @@
+//! Persistence behind one seam. The embedded default is one SQLite file (WAL); the server
+//! backend (PostgreSQL + PostGIS, chosen by a `postgres://` URL) plugs in behind the same
+//! methods. Handlers call these methods and never see SQL.
+//!
+//! Grid layer versions are immutable once written; the published layer is the layer of the
+//! latest publish event, so publishing (and rollback, which is publishing an older version) is
+//! one insert.
+
+mod sqlite;
+
+use crate::spatial::layer::{Grid, GridLayer};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::Path;
+
+pub use sqlite::SqliteStore;
+
+/// Why a storage operation failed. Messages never carry SQL; callers log and answer 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored document could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The URL names a backend this build does not provide.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// The metadata of one grid layer version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerMeta {
+    /// Version number.
+    pub id: i64,
+    /// Name given by the planner.
+    pub name: String,
+    /// When it was uploaded (RFC 3339, UTC).
+    pub created_at: String,
+    /// Who uploaded it.
+    pub created_by: String,
+    /// Number of grids.
+    pub grid_count: i64,
+    /// Whether its validation report says seamless.
+    pub seamless: bool,
+    /// `published` for the live version, `draft` otherwise.
+    pub state: &'static str,
+}
+
+/// One publish (or rollback).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishEvent {
+    /// Event number.
+    pub id: i64,
+    /// Layer version published.
+    pub layer_id: i64,
+    /// When (RFC 3339, UTC).
+    pub published_at: String,
+    /// Who.
+    pub published_by: String,
+    /// Published despite problems in its report.
+    pub forced: bool,
+    /// The written reason (required when forced).
+    pub reason: Option<String>,
+}
+
+/// One reference item (street, community, worker, department, category).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefItem {
+    /// Its code or id.
+    pub key: String,
+    /// Its properties (JSON object).
+    pub properties: Value,
+    /// Its geometry (GeoJSON), for streets and communities.
+    pub geometry: Option<Value>,
+}
+
+/// The database behind the service.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Embedded SQLite file.
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Opens (creating if needed) the database named by `url`, or `data_dir/tessera.db` when
+    /// `url` is `None`, and applies the migrations.
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        match url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Err(StoreError::Unsupported(
+                    "PostgreSQL/PostGIS storage is not available in this build yet; \
+                     leave DATABASE_URL unset to use the embedded SQLite database"
+                        .into(),
+                ))
+            }
+            Some(u) if u.starts_with("sqlite:") => {
+                Ok(Store::Sqlite(SqliteStore::open_url(u).await?))
+            }
+            Some(u) => Err(StoreError::Unsupported(format!(
+                "database URL {u:?}: expected sqlite:PATH or postgres://…"
+            ))),
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Unsupported(format!("cannot create {}: {e}", data_dir.display()))
+                })?;
+                let path = data_dir.join("tessera.db");
+                Ok(Store::Sqlite(SqliteStore::open_path(&path).await?))
+            }
+        }
+    }
+
+    /// A short name of the backend, for health checks and logs.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.ping().await,
+        }
+    }
+
+    /// Writes a new layer version with its validation report.
+    pub async fn insert_layer(
+        &self,
+        name: &str,
+        created_by: &str,
+        layer: &GridLayer,
+        seamless: bool,
+        report: &Value,
+    ) -> Result<LayerMeta, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                s.insert_layer(name, created_by, layer, seamless, report)
+                    .await
+            }
+        }
+    }
+
+    /// All layer versions, newest first.
+    pub async fn layers(&self) -> Result<Vec<LayerMeta>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.layers().await,
+        }
+    }
+
+    /// One layer version with its report.
+    pub async fn layer(&self, id: i64) -> Result<Option<(LayerMeta, Value)>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.layer(id).await,
+        }
+    }
+
+    /// The grids of a layer version, in upload order.
+    pub async fn layer_grids(&self, id: i64) -> Result<GridLayer, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.layer_grids(id).await,
+        }
+    }
+
+    /// Records a publish of layer `id`.
+    pub async fn publish(
+        &self,
+        id: i64,
+        by: &str,
+        forced: bool,
+        reason: Option<&str>,
+    ) -> Result<PublishEvent, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.publish(id, by, forced, reason).await,
+        }
+    }
+
+    /// Every publish, newest first.
+    pub async fn publishes(&self) -> Result<Vec<PublishEvent>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.publishes().await,
+        }
+    }
+
+    /// Replaces the reference items of one kind.
+    pub async fn put_reference(&self, kind: &str, items: &[RefItem]) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.put_reference(kind, items).await,
+        }
+    }
+
+    /// The reference items of one kind, in their stored order.
+    pub async fn reference(&self, kind: &str) -> Result<Vec<RefItem>, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.reference(kind).await,
+        }
+    }
+}
+
+/// Builds a grid from a stored row.
+pub(crate) fn grid_from_row(
+    index: usize,
+    key: String,
+    properties: &str,
+    geometry: &str,
+) -> Result<Grid, StoreError> {
+    let properties: serde_json::Map<String, Value> =
+        serde_json::from_str(properties).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let geometry: Value =
+        serde_json::from_str(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let geometry = crate::spatial::layer::read_geometry(&geometry)
+        .map_err(|e| StoreError::Corrupt(format!("grid {key}: {e}")))?;
+    Ok(Grid {
+        key,
+        index,
+        geometry,
+        properties,
+    })
+}
+
+/// The current time as RFC 3339 in UTC, to the millisecond.
+pub fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_has_the_right_shape() {
+        let t = super::now_rfc3339();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(
+            t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    }
+}

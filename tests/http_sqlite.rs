@@ -1,0 +1,343 @@
+//! The service on a real SQLite file: first start seeds and serves, locate agrees with the
+//! engine, drafts are validated, publishing is refused unless seamless (or forced with a
+//! reason), a publish swaps the index atomically under load, and a restart keeps everything.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use tessera::http::{AppState, app};
+use tessera::spatial::layer::{KeySource, read_layer};
+use tessera::spatial::synth::Rng;
+use tessera::spatial::{GridLayer, Locator};
+use tessera::store::Store;
+use tower::ServiceExt;
+
+fn seed_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata/zhangdian")
+}
+
+fn demo_layer() -> GridLayer {
+    let text = std::fs::read_to_string(seed_dir().join("grids.geojson")).unwrap();
+    read_layer(&text, &KeySource::Default).unwrap()
+}
+
+async fn start(dir: &Path) -> AppState {
+    let store = Store::open(None, dir).await.unwrap();
+    tessera::demo::seed::seed_if_empty(&store, &seed_dir())
+        .await
+        .unwrap();
+    AppState::load(store).await.unwrap()
+}
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap();
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, v)
+}
+
+fn bbox(layer: &GridLayer) -> (f64, f64, f64, f64) {
+    use geo::BoundingRect;
+    let mp = geo_types::MultiPolygon(
+        layer
+            .grids
+            .iter()
+            .flat_map(|g| g.geometry.0.clone())
+            .collect(),
+    );
+    let r = mp.bounding_rect().unwrap();
+    (r.min().x, r.min().y, r.max().x, r.max().y)
+}
+
+#[tokio::test]
+async fn first_start_seeds_serves_and_restart_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(dir.path()).await;
+    assert!(dir.path().join("tessera.db").exists());
+    let (s, h) = call(&state, "GET", "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!(h["index"]["grids"], 1466);
+    let (_, grids) = call(&state, "GET", "/api/v1/grids", None).await;
+    assert_eq!(grids["features"].as_array().unwrap().len(), 1466);
+    let (_, streets) = call(&state, "GET", "/api/v1/streets", None).await;
+    assert_eq!(streets["features"].as_array().unwrap().len(), 13);
+    let (_, deps) = call(&state, "GET", "/api/v1/departments", None).await;
+    assert_eq!(deps["departments"].as_array().unwrap().len(), 54);
+    let (s, one) = call(&state, "GET", "/api/v1/grids/370303001001001", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(one["properties"]["worker"]["role"], "grid_worker");
+    let (s, e) = call(&state, "GET", "/api/v1/grids/nope", None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    drop(state);
+    // Restart on the same file: nothing is seeded twice, the same layer is live.
+    let again = start(dir.path()).await;
+    let (_, layers) = call(&again, "GET", "/api/v1/layers", None).await;
+    assert_eq!(layers["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(again.0.live.load().layer.grids.len(), 1466);
+}
+
+#[tokio::test]
+async fn locate_agrees_with_the_engine_on_random_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(dir.path()).await;
+    let layer = demo_layer();
+    let locator = Locator::new(&layer.geometries());
+    let (x0, y0, x1, y1) = bbox(&layer);
+    let mut rng = Rng::new(9);
+    for _ in 0..10_000 {
+        let (x, y) = (
+            rng.range(x0 - 0.01, x1 + 0.01),
+            rng.range(y0 - 0.01, y1 + 0.01),
+        );
+        let (s, v) = call(
+            &state,
+            "GET",
+            &format!("/api/v1/locate?lon={x}&lat={y}"),
+            None,
+        )
+        .await;
+        match locator.locate(geo_types::Coord { x, y }) {
+            Some(i) => {
+                assert_eq!(s, StatusCode::OK);
+                assert_eq!(v["grid"]["key"], layer.grids[i].key.as_str());
+                assert_eq!(v["worker"]["id"], format!("W{}", layer.grids[i].key));
+            }
+            None => {
+                assert_eq!(s, StatusCode::NOT_FOUND);
+                assert_eq!(v["error"]["code"], "outside_coverage");
+                assert_eq!(
+                    v["error"]["details"]["fallback_owner"]["kind"],
+                    "district_queue"
+                );
+            }
+        }
+    }
+    // GCJ-02 input is converted: the same place given in GCJ-02 lands in the same grid.
+    let g = &layer.grids[700];
+    let p = geo::InteriorPoint::interior_point(&g.geometry).unwrap();
+    let (gx, gy) = tessera::spatial::crs::wgs84_to_gcj02(p.x(), p.y());
+    let (_, v) = call(
+        &state,
+        "GET",
+        &format!("/api/v1/locate?lon={gx}&lat={gy}&crs=gcj02"),
+        None,
+    )
+    .await;
+    assert_eq!(v["grid"]["key"], g.key.as_str());
+    for bad in [
+        "lon=1",
+        "lon=x&lat=1",
+        "lon=200&lat=1",
+        "lon=1&lat=1&crs=utm",
+        "lon=1&lat=1&snap_m=-1",
+    ] {
+        let (s, v) = call(&state, "GET", &format!("/api/v1/locate?{bad}"), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+}
+
+fn with_keys_suffixed(layer: &GridLayer, suffix: &str) -> Value {
+    let mut l = layer.clone();
+    for g in &mut l.grids {
+        g.key = format!("{}{suffix}", g.key);
+        g.properties
+            .insert("code".into(), Value::String(g.key.clone()));
+    }
+    l.to_geojson()
+}
+
+#[tokio::test]
+async fn drafts_are_validated_and_bad_ones_not_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(dir.path()).await;
+    // A draft where one grid is duplicated under a new key: an overlap.
+    let mut fc = demo_layer().to_geojson();
+    let mut dup = fc["features"][10].clone();
+    dup["properties"]["code"] = json!("DUP");
+    fc["features"].as_array_mut().unwrap().push(dup);
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/api/v1/layers?name=bad",
+        Some(fc.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["report"]["valid"], false);
+    assert_eq!(v["report"]["summary"]["overlaps"], 1);
+    let id = v["layer"]["id"].as_i64().unwrap();
+    let (s, e) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "not_seamless");
+    assert_eq!(e["error"]["details"]["summary"]["overlaps"], 1);
+    let (s, _) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/publish"),
+        Some(r#"{"force":true}"#.into()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(state.0.live.load().layer_id, 1, "nothing was published");
+    // Forced with a reason: published and recorded.
+    let body = r#"{"force":true,"reason":"emergency redraw after the flood","by":"planner-7"}"#;
+    let (s, p) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/publish"),
+        Some(body.into()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["published"]["forced"], true);
+    let (_, layers) = call(&state, "GET", "/api/v1/layers", None).await;
+    assert_eq!(
+        layers["publishes"][0]["reason"],
+        "emergency redraw after the flood"
+    );
+    assert_eq!(layers["publishes"][0]["published_by"], "planner-7");
+    // Malformed uploads are named.
+    let (s, e) = call(&state, "POST", "/api/v1/layers", Some("{".into())).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
+    let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"A"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[0,1],[1,1],[0,0.5]]]}}]}"#;
+    let (s, e) = call(&state, "POST", "/api/v1/layers", Some(bad.into())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not closed"),
+        "{e}"
+    );
+    assert_eq!(e["error"]["details"]["key"], "A");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_swaps_the_index_atomically_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(dir.path()).await;
+    let layer = demo_layer();
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/api/v1/layers?name=v2",
+        Some(with_keys_suffixed(&layer, "-v2").to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v["report"]["valid"], true, "{}", v["report"]["summary"]);
+    let id = v["layer"]["id"].as_i64().unwrap();
+    // Diff: every key removed and added under its new name, nothing reshaped.
+    let (_, d) = call(&state, "GET", &format!("/api/v1/layers/1/diff/{id}"), None).await;
+    assert_eq!(d["added"].as_array().unwrap().len(), 1466);
+    assert_eq!(d["reshaped"].as_array().unwrap().len(), 0);
+
+    let locator = Locator::new(&layer.geometries());
+    let (x0, y0, x1, y1) = bbox(&layer);
+    let mut rng = Rng::new(4);
+    let mut probes = Vec::new();
+    while probes.len() < 200 {
+        let (x, y) = (rng.range(x0, x1), rng.range(y0, y1));
+        if let Some(i) = locator.locate(geo_types::Coord { x, y }) {
+            probes.push((x, y, layer.grids[i].key.clone()));
+        }
+    }
+    let probes = std::sync::Arc::new(probes);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (state, probes, stop) = (state.clone(), probes.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut seen = [0usize; 2];
+            let mut k = c;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || seen[1] == 0 {
+                let (x, y, key) = &probes[k % probes.len()];
+                k += 1;
+                let (s, v) = call(
+                    &state,
+                    "GET",
+                    &format!("/api/v1/locate?lon={x}&lat={y}"),
+                    None,
+                )
+                .await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                let (layer_id, got) = (
+                    v["layer"].as_i64().unwrap(),
+                    v["grid"]["key"].as_str().unwrap().to_string(),
+                );
+                // Never a mixed answer: the key always belongs to the layer that answered.
+                if layer_id == 1 {
+                    assert_eq!(&got, key);
+                    seen[0] += 1;
+                } else {
+                    assert_eq!(got, format!("{key}-v2"));
+                    seen[1] += 1;
+                }
+                if k > 100_000 {
+                    break;
+                }
+                // Routing a request never waits on anything: yield so the publish gets a turn.
+                tokio::task::yield_now().await;
+            }
+            seen
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (s, p) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/publish"),
+        Some(r#"{"by":"planner-1"}"#.into()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for c in clients {
+        let seen = c.await.unwrap();
+        assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
+    }
+    // Rollback is publishing the older version.
+    let (s, _) = call(&state, "POST", "/api/v1/layers/1/publish", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(state.0.live.load().layer_id, 1);
+    drop(state);
+    let again = start(dir.path()).await;
+    assert_eq!(
+        again.0.live.load().layer_id,
+        1,
+        "restart serves the last published version"
+    );
+    let (_, layers) = call(&again, "GET", "/api/v1/layers", None).await;
+    assert_eq!(layers["publishes"].as_array().unwrap().len(), 3);
+}
