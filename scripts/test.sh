@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The one test command: formatting, lints, every Rust test, and the GEOS oracle.
-# Installs what the tests need when it is missing (a Python venv with shapely for the oracle),
-# and exits non-zero on any failure.
+# The one test command: formatting, lints, every Rust test (integration tests against a real
+# SQLite file and a real PostgreSQL + PostGIS server), and the GEOS oracle.
+# Installs what the tests need when it is missing (Debian's postgresql-15-postgis-3; a Python
+# venv with shapely for the oracle), starts and stops its own throwaway PostgreSQL cluster (also
+# on failure), and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,13 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 
-step "cargo test"
+step "throwaway PostgreSQL 15 + PostGIS cluster"
+pgdir=$(mktemp -d /tmp/tessera-pg.XXXXXX)
+trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
+TESSERA_TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$pgdir")
+export TESSERA_TEST_DATABASE_URL TESSERA_REQUIRE_POSTGRES=1
+
+step "cargo test (integration tests against SQLite and PostGIS)"
 cargo test --all-targets --quiet
 cargo test --doc --quiet
 

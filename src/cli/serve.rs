@@ -46,6 +46,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         tracing::info!(from = %a.seed_dir.display(), "seeded the demo district");
     }
     let state = AppState::load(store).await?;
+    crate::http::spawn_publish_listener(state.clone());
     let live = state.0.live.load_full();
     let listener = tokio::net::TcpListener::bind(&a.bind)
         .await

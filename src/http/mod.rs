@@ -143,6 +143,63 @@ async fn load_live(store: &Store) -> Result<Live, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))
 }
 
+/// Reloads the published layer when another process publishes (PostgreSQL only: LISTEN on the
+/// publish channel). Runs until the process ends; reconnects after errors.
+pub fn spawn_publish_listener(state: AppState) {
+    let crate::store::Store::Postgres(pg) = &state.0.store else {
+        return;
+    };
+    let pg = pg.clone();
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match pg.listen_publishes().await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "publish listener: cannot listen; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            // Catch up on anything published while not listening.
+            if let Err(e) = refresh(&state).await {
+                tracing::warn!(error = %e, "publish listener: refresh failed");
+            }
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        tracing::info!(layer = n.payload(), "publish announced");
+                        if let Err(e) = refresh(&state).await {
+                            tracing::warn!(error = %e, "publish listener: refresh failed");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "publish listener: connection lost; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Swaps in the published layer if it is not the one being served.
+pub async fn refresh(state: &AppState) -> Result<(), StoreError> {
+    let Some(event) = state.0.store.publishes().await?.into_iter().next() else {
+        return Ok(());
+    };
+    if state.0.live.load().layer_id == event.layer_id {
+        return Ok(());
+    }
+    let layer = state.0.store.layer_grids(event.layer_id).await?;
+    let id = event.layer_id;
+    let live = tokio::task::spawn_blocking(move || Live::build(id, layer))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))?;
+    state.0.live.store(Arc::new(live));
+    tracing::info!(layer = id, "serving the newly published layer");
+    Ok(())
+}
+
 /// The application router (no listener): used by `serve` and by tests.
 pub fn app(state: AppState) -> Router {
     Router::new()

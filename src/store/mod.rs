@@ -6,6 +6,7 @@
 //! latest publish event, so publishing (and rollback, which is publishing an older version) is
 //! one insert.
 
+pub mod postgres;
 mod sqlite;
 
 use crate::spatial::layer::{Grid, GridLayer};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::Path;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Why a storage operation failed. Messages never carry SQL; callers log and answer 500.
@@ -84,6 +86,8 @@ pub struct RefItem {
 pub enum Store {
     /// Embedded SQLite file.
     Sqlite(SqliteStore),
+    /// PostgreSQL + PostGIS server.
+    Postgres(PgStore),
 }
 
 impl Store {
@@ -92,11 +96,7 @@ impl Store {
     pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
         match url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Err(StoreError::Unsupported(
-                    "PostgreSQL/PostGIS storage is not available in this build yet; \
-                     leave DATABASE_URL unset to use the embedded SQLite database"
-                        .into(),
-                ))
+                Ok(Store::Postgres(PgStore::open(u).await?))
             }
             Some(u) if u.starts_with("sqlite:") => {
                 Ok(Store::Sqlite(SqliteStore::open_url(u).await?))
@@ -118,6 +118,7 @@ impl Store {
     pub fn backend(&self) -> &'static str {
         match self {
             Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
         }
     }
 
@@ -125,6 +126,7 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.ping().await,
+            Store::Postgres(s) => s.ping().await,
         }
     }
 
@@ -142,6 +144,10 @@ impl Store {
                 s.insert_layer(name, created_by, layer, seamless, report)
                     .await
             }
+            Store::Postgres(s) => {
+                s.insert_layer(name, created_by, layer, seamless, report)
+                    .await
+            }
         }
     }
 
@@ -149,6 +155,7 @@ impl Store {
     pub async fn layers(&self) -> Result<Vec<LayerMeta>, StoreError> {
         match self {
             Store::Sqlite(s) => s.layers().await,
+            Store::Postgres(s) => s.layers().await,
         }
     }
 
@@ -156,6 +163,7 @@ impl Store {
     pub async fn layer(&self, id: i64) -> Result<Option<(LayerMeta, Value)>, StoreError> {
         match self {
             Store::Sqlite(s) => s.layer(id).await,
+            Store::Postgres(s) => s.layer(id).await,
         }
     }
 
@@ -163,6 +171,7 @@ impl Store {
     pub async fn layer_grids(&self, id: i64) -> Result<GridLayer, StoreError> {
         match self {
             Store::Sqlite(s) => s.layer_grids(id).await,
+            Store::Postgres(s) => s.layer_grids(id).await,
         }
     }
 
@@ -176,6 +185,7 @@ impl Store {
     ) -> Result<PublishEvent, StoreError> {
         match self {
             Store::Sqlite(s) => s.publish(id, by, forced, reason).await,
+            Store::Postgres(s) => s.publish(id, by, forced, reason).await,
         }
     }
 
@@ -183,6 +193,7 @@ impl Store {
     pub async fn publishes(&self) -> Result<Vec<PublishEvent>, StoreError> {
         match self {
             Store::Sqlite(s) => s.publishes().await,
+            Store::Postgres(s) => s.publishes().await,
         }
     }
 
@@ -190,6 +201,7 @@ impl Store {
     pub async fn put_reference(&self, kind: &str, items: &[RefItem]) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(s) => s.put_reference(kind, items).await,
+            Store::Postgres(s) => s.put_reference(kind, items).await,
         }
     }
 
@@ -197,6 +209,7 @@ impl Store {
     pub async fn reference(&self, kind: &str) -> Result<Vec<RefItem>, StoreError> {
         match self {
             Store::Sqlite(s) => s.reference(kind).await,
+            Store::Postgres(s) => s.reference(kind).await,
         }
     }
 }

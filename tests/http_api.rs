@@ -1,6 +1,8 @@
-//! The service on a real SQLite file: first start seeds and serves, locate agrees with the
-//! engine, drafts are validated, publishing is refused unless seamless (or forced with a
-//! reason), a publish swaps the index atomically under load, and a restart keeps everything.
+//! The service on both real backends — a SQLite file, and a PostgreSQL + PostGIS database (a
+//! fresh database per test in the cluster named by `TESSERA_TEST_DATABASE_URL`, which
+//! `scripts/test.sh` starts): first start seeds and serves, locate agrees with the engine,
+//! drafts are validated, publishing is refused unless seamless (or forced with a reason), a
+//! publish swaps the index atomically under load, and a restart keeps everything.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -23,8 +25,56 @@ fn demo_layer() -> GridLayer {
     read_layer(&text, &KeySource::Default).unwrap()
 }
 
-async fn start(dir: &Path) -> AppState {
-    let store = Store::open(None, dir).await.unwrap();
+/// A fresh, empty database of one backend.
+enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+/// Both backends; PostgreSQL only when a test cluster is configured (required when
+/// `TESSERA_REQUIRE_POSTGRES` is set, as `scripts/test.sh` does).
+async fn databases() -> Vec<Db> {
+    let mut out = vec![Db::Sqlite(tempfile::tempdir().unwrap())];
+    match std::env::var("TESSERA_TEST_DATABASE_URL") {
+        Ok(admin) => out.push(Db::Postgres(fresh_pg_database(&admin).await)),
+        Err(_) if std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some() => {
+            panic!("TESSERA_REQUIRE_POSTGRES is set but TESSERA_TEST_DATABASE_URL is not")
+        }
+        Err(_) => {
+            eprintln!("TESSERA_TEST_DATABASE_URL not set: PostgreSQL half of this test skipped")
+        }
+    }
+    out
+}
+
+/// Creates a new database in the cluster and returns its URL.
+pub async fn fresh_pg_database(admin: &str) -> String {
+    use sqlx::Connection;
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "tessera_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+    // The name is made of digits and a fixed prefix here, never of input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
+}
+
+async fn start(db: &Db) -> AppState {
+    let store = match db {
+        Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
+        Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
+    };
     tessera::demo::seed::seed_if_empty(&store, &seed_dir())
         .await
         .unwrap();
@@ -65,9 +115,16 @@ fn bbox(layer: &GridLayer) -> (f64, f64, f64, f64) {
 
 #[tokio::test]
 async fn first_start_seeds_serves_and_restart_keeps_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(dir.path()).await;
-    assert!(dir.path().join("tessera.db").exists());
+    for db in databases().await {
+        first_start(db).await;
+    }
+}
+
+async fn first_start(db: Db) {
+    let state = start(&db).await;
+    if let Db::Sqlite(dir) = &db {
+        assert!(dir.path().join("tessera.db").exists());
+    }
     let (s, h) = call(&state, "GET", "/healthz", None).await;
     assert_eq!(s, StatusCode::OK, "{h}");
     assert_eq!(h["index"]["grids"], 1466);
@@ -86,8 +143,8 @@ async fn first_start_seeds_serves_and_restart_keeps_it() {
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
     drop(state);
-    // Restart on the same file: nothing is seeded twice, the same layer is live.
-    let again = start(dir.path()).await;
+    // Restart on the same database: nothing is seeded twice, the same layer is live.
+    let again = start(&db).await;
     let (_, layers) = call(&again, "GET", "/api/v1/layers", None).await;
     assert_eq!(layers["layers"].as_array().unwrap().len(), 1);
     assert_eq!(again.0.live.load().layer.grids.len(), 1466);
@@ -95,8 +152,13 @@ async fn first_start_seeds_serves_and_restart_keeps_it() {
 
 #[tokio::test]
 async fn locate_agrees_with_the_engine_on_random_points() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(dir.path()).await;
+    for db in databases().await {
+        locate_agrees(db).await;
+    }
+}
+
+async fn locate_agrees(db: Db) {
+    let state = start(&db).await;
     let layer = demo_layer();
     let locator = Locator::new(&layer.geometries());
     let (x0, y0, x1, y1) = bbox(&layer);
@@ -170,8 +232,13 @@ fn with_keys_suffixed(layer: &GridLayer, suffix: &str) -> Value {
 
 #[tokio::test]
 async fn drafts_are_validated_and_bad_ones_not_published() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(dir.path()).await;
+    for db in databases().await {
+        drafts_validated(db).await;
+    }
+}
+
+async fn drafts_validated(db: Db) {
+    let state = start(&db).await;
     // A draft where one grid is duplicated under a new key: an overlap.
     let mut fc = demo_layer().to_geojson();
     let mut dup = fc["features"][10].clone();
@@ -245,8 +312,13 @@ async fn drafts_are_validated_and_bad_ones_not_published() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_swaps_the_index_atomically_under_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(dir.path()).await;
+    for db in databases().await {
+        publish_under_load(db).await;
+    }
+}
+
+async fn publish_under_load(db: Db) {
+    let state = start(&db).await;
     let layer = demo_layer();
     let (s, v) = call(
         &state,
@@ -332,7 +404,7 @@ async fn publish_swaps_the_index_atomically_under_load() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(state.0.live.load().layer_id, 1);
     drop(state);
-    let again = start(dir.path()).await;
+    let again = start(&db).await;
     assert_eq!(
         again.0.live.load().layer_id,
         1,

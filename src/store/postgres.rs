@@ -1,0 +1,304 @@
+//! The PostgreSQL + PostGIS backend, chosen by a `postgres://` URL. Geometry columns are PostGIS
+//! types with GiST indexes; start-up fails fast when PostGIS is missing or too old. Publishing
+//! notifies every process on the database (`LISTEN tessera_publish`), so each swaps its index.
+
+use super::{LayerMeta, PublishEvent, RefItem, StoreError, grid_from_row, now_rfc3339};
+use crate::spatial::layer::GridLayer;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+
+/// The channel publish events are announced on (payload: the layer id).
+pub const PUBLISH_CHANNEL: &str = "tessera_publish";
+
+/// Oldest PostGIS major version supported.
+pub const POSTGIS_MIN_MAJOR: u32 = 3;
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    url: String,
+}
+
+impl PgStore {
+    /// Connects, checks PostGIS and migrates.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        // PostGIS first, so a server without it gets a clear message, not a failed migration.
+        if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
+            .execute(&pool)
+            .await
+        {
+            return Err(StoreError::Unsupported(format!(
+                "PostGIS {POSTGIS_MIN_MAJOR} or newer is required, but the server could not enable it ({e}); \
+                 install it (Debian: postgresql-15-postgis-3)"
+            )));
+        }
+        let version: String = sqlx::query_scalar("SELECT postgis_lib_version()")
+            .fetch_one(&pool)
+            .await?;
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0);
+        if major < POSTGIS_MIN_MAJOR {
+            return Err(StoreError::Unsupported(format!(
+                "PostGIS {version} found, {POSTGIS_MIN_MAJOR}.0 or newer required"
+            )));
+        }
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            pool,
+            url: url.to_string(),
+        })
+    }
+
+    /// A listener on the publish channel (its own connection).
+    pub async fn listen_publishes(&self) -> Result<PgListener, StoreError> {
+        let mut l = PgListener::connect(&self.url).await?;
+        l.listen(PUBLISH_CHANNEL).await?;
+        Ok(l)
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn published_id(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT layer_id FROM publish_event ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    fn meta(row: &sqlx::postgres::PgRow, published: Option<i64>) -> Result<LayerMeta, StoreError> {
+        let id: i64 = row.try_get("id")?;
+        Ok(LayerMeta {
+            id,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+            created_by: row.try_get("created_by")?,
+            grid_count: row.try_get("grid_count")?,
+            seamless: row.try_get("seamless")?,
+            state: if published == Some(id) {
+                "published"
+            } else {
+                "draft"
+            },
+        })
+    }
+
+    pub(super) async fn insert_layer(
+        &self,
+        name: &str,
+        created_by: &str,
+        layer: &GridLayer,
+        seamless: bool,
+        report: &Value,
+    ) -> Result<LayerMeta, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let created_at = now_rfc3339();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO layer (name, created_at, created_by, grid_count, seamless, report)
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id",
+        )
+        .bind(name)
+        .bind(&created_at)
+        .bind(created_by)
+        .bind(layer.grids.len() as i64)
+        .bind(seamless)
+        .bind(report.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        for (position, g) in layer.grids.iter().enumerate() {
+            let geometry = serde_json::to_string(&geojson::Geometry::from(&g.geometry))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO grid (layer_id, position, key, properties, geometry)
+                 VALUES ($1, $2, $3, $4::jsonb, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326)))",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(&g.key)
+            .bind(Value::Object(g.properties.clone()).to_string())
+            .bind(geometry)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(LayerMeta {
+            id,
+            name: name.to_string(),
+            created_at,
+            created_by: created_by.to_string(),
+            grid_count: layer.grids.len() as i64,
+            seamless,
+            state: "draft",
+        })
+    }
+
+    pub(super) async fn layers(&self) -> Result<Vec<LayerMeta>, StoreError> {
+        let published = self.published_id().await?;
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, created_by, grid_count, seamless FROM layer ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Self::meta(r, published)).collect()
+    }
+
+    pub(super) async fn layer(&self, id: i64) -> Result<Option<(LayerMeta, Value)>, StoreError> {
+        let published = self.published_id().await?;
+        let Some(row) = sqlx::query(
+            "SELECT id, name, created_at, created_by, grid_count, seamless, report::text AS report
+             FROM layer WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let report: String = row.try_get("report")?;
+        let report =
+            serde_json::from_str(&report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Some((Self::meta(&row, published)?, report)))
+    }
+
+    pub(super) async fn layer_grids(&self, id: i64) -> Result<GridLayer, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key, properties::text AS properties, ST_AsGeoJSON(geometry, 17) AS geometry
+             FROM grid WHERE layer_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let grids = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                grid_from_row(
+                    i,
+                    r.try_get("key")?,
+                    r.try_get::<&str, _>("properties")?,
+                    r.try_get::<&str, _>("geometry")?,
+                )
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(GridLayer { grids })
+    }
+
+    pub(super) async fn publish(
+        &self,
+        id: i64,
+        by: &str,
+        forced: bool,
+        reason: Option<&str>,
+    ) -> Result<PublishEvent, StoreError> {
+        let published_at = now_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        let event: i64 = sqlx::query_scalar(
+            "INSERT INTO publish_event (layer_id, published_at, published_by, forced, reason)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(id)
+        .bind(&published_at)
+        .bind(by)
+        .bind(forced)
+        .bind(reason)
+        .fetch_one(&mut *tx)
+        .await?;
+        // Delivered to every listener when (and only if) the transaction commits.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PUBLISH_CHANNEL)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(PublishEvent {
+            id: event,
+            layer_id: id,
+            published_at,
+            published_by: by.to_string(),
+            forced,
+            reason: reason.map(str::to_string),
+        })
+    }
+
+    pub(super) async fn publishes(&self) -> Result<Vec<PublishEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, layer_id, published_at, published_by, forced, reason FROM publish_event
+             ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublishEvent {
+                    id: r.try_get("id")?,
+                    layer_id: r.try_get("layer_id")?,
+                    published_at: r.try_get("published_at")?,
+                    published_by: r.try_get("published_by")?,
+                    forced: r.try_get("forced")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn put_reference(
+        &self,
+        kind: &str,
+        items: &[RefItem],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM reference_item WHERE kind = $1")
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?;
+        for (position, item) in items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO reference_item (kind, key, position, properties, geometry)
+                 VALUES ($1, $2, $3, $4::jsonb, ST_SetSRID(ST_GeomFromGeoJSON($5), 4326))",
+            )
+            .bind(kind)
+            .bind(&item.key)
+            .bind(position as i64)
+            .bind(item.properties.to_string())
+            .bind(item.geometry.as_ref().map(Value::to_string))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn reference(&self, kind: &str) -> Result<Vec<RefItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key, properties::text AS properties, ST_AsGeoJSON(geometry, 17) AS geometry
+             FROM reference_item WHERE kind = $1 ORDER BY position",
+        )
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?;
+        let parse = |s: &str| {
+            serde_json::from_str::<Value>(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(RefItem {
+                    key: r.try_get("key")?,
+                    properties: parse(r.try_get::<&str, _>("properties")?)?,
+                    geometry: r
+                        .try_get::<Option<&str>, _>("geometry")?
+                        .map(parse)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
