@@ -1,0 +1,204 @@
+//! The real `tessera serve` binary on port 0: it starts on a fresh SQLite file, seeds and
+//! answers; SIGTERM lets a request in flight finish; and two processes on one PostGIS database
+//! see each other's publish within 2 seconds (LISTEN/NOTIFY).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts `tessera serve` on port 0 and waits for the line naming its address.
+fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--seed-dir")
+        .arg(root().join("geodata/zhangdian"))
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().expect("start tessera serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").expect("stdout");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim()
+        .to_string();
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns status and JSON body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("response");
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n").expect("headers");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn suffixed_layer(suffix: &str) -> String {
+    let text = std::fs::read_to_string(root().join("geodata/zhangdian/grids.geojson")).unwrap();
+    let mut fc: Value = serde_json::from_str(&text).unwrap();
+    for f in fc["features"].as_array_mut().unwrap() {
+        let code = format!("{}{suffix}", f["properties"]["code"].as_str().unwrap());
+        f["properties"]["code"] = Value::String(code);
+    }
+    fc.to_string()
+}
+
+#[test]
+fn binary_starts_seeds_serves_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve(dir.path(), None);
+    assert!(dir.path().join("tessera.db").exists());
+    let (s, h) = http(&server.addr, "GET", "/healthz", "");
+    assert_eq!(s, 200, "{h}");
+    assert_eq!(h["index"]["grids"], 1466);
+    let (s, v) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/locate?lon=118.05&lat=36.81",
+        "",
+    );
+    assert_eq!(s, 200, "{v}");
+    // A big upload is in flight when SIGTERM arrives: it still gets its answer.
+    let addr = server.addr.clone();
+    let upload = std::thread::spawn(move || {
+        http(
+            &addr,
+            "POST",
+            "/api/v1/layers?name=late",
+            &suffixed_layer("-x"),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (s, v) = upload.join().unwrap();
+    assert_eq!(s, 201, "{v}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "exit {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Restart on the same file keeps both versions.
+    let again = serve(dir.path(), None);
+    let (_, layers) = http(&again.addr, "GET", "/api/v1/layers", "");
+    assert_eq!(layers["layers"].as_array().unwrap().len(), 2, "{layers}");
+}
+
+#[test]
+fn two_processes_on_one_postgis_see_each_others_publish() {
+    let Ok(admin) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_none(),
+            "TESSERA_REQUIRE_POSTGRES is set but TESSERA_TEST_DATABASE_URL is not"
+        );
+        eprintln!("TESSERA_TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(create_database(&admin));
+    let dir = tempfile::tempdir().unwrap();
+    let a = serve(dir.path(), Some(&url));
+    let b = serve(dir.path(), Some(&url));
+    let probe = "/api/v1/locate?lon=118.05&lat=36.81";
+    let (_, before) = http(&b.addr, "GET", probe, "");
+    assert_eq!(before["layer"], 1);
+    let (s, v) = http(
+        &a.addr,
+        "POST",
+        "/api/v1/layers?name=v2",
+        &suffixed_layer("-v2"),
+    );
+    assert_eq!(s, 201, "{v}");
+    let id = v["layer"]["id"].as_i64().unwrap();
+    let (s, p) = http(&a.addr, "POST", &format!("/api/v1/layers/{id}/publish"), "");
+    assert_eq!(s, 200, "{p}");
+    let published = Instant::now();
+    loop {
+        let (_, v) = http(&b.addr, "GET", probe, "");
+        if v["layer"] == id {
+            assert!(v["grid"]["key"].as_str().unwrap().ends_with("-v2"), "{v}");
+            break;
+        }
+        assert!(
+            published.elapsed() < Duration::from_secs(2),
+            "B still serves layer {} after 2 s",
+            v["layer"]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn create_database(admin: &str) -> String {
+    use sqlx::Connection;
+    let name = format!(
+        "tessera_proc_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+    // The name is made of digits and a fixed prefix here, never of input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
+}
