@@ -413,3 +413,106 @@ async fn publish_under_load(db: Db) {
     let (_, layers) = call(&again, "GET", "/api/v1/layers", None).await;
     assert_eq!(layers["publishes"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn impact_and_limits() {
+    for db in databases().await {
+        impact_and_limits_on(db).await;
+    }
+}
+
+async fn impact_and_limits_on(db: Db) {
+    let state = start(&db).await;
+    let layer = demo_layer();
+    // Move the boundary between two neighbouring grids: give grid A's area entirely to grid B
+    // by dropping A and enlarging B (a draft that is still seamless).
+    let open: Vec<(String, f64, f64)> = {
+        let text = std::fs::read_to_string(seed_dir().join("cases-sample.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["state"] == "open")
+            .map(|c| {
+                (
+                    c["grid_code"].as_str().unwrap().to_string(),
+                    c["location"][0].as_f64().unwrap(),
+                    c["location"][1].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let a_key = open[0].0.clone();
+    let a = layer.grids.iter().position(|g| g.key == a_key).unwrap();
+    let b = layer
+        .grids
+        .iter()
+        .position(|g| {
+            g.key != a_key
+                && g.properties["community"] == layer.grids[a].properties["community"]
+                && geo::Intersects::intersects(&g.geometry, &layer.grids[a].geometry)
+        })
+        .expect("a neighbour in the same community");
+    let mut draft = layer.clone();
+    let merged = tessera::spatial::dissolve::dissolve(
+        draft.grids[a]
+            .geometry
+            .0
+            .iter()
+            .chain(draft.grids[b].geometry.0.iter()),
+    );
+    draft.grids[b].geometry = merged;
+    let b_key = draft.grids[b].key.clone();
+    draft.grids.remove(a);
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/api/v1/layers?name=merge",
+        Some(draft.to_geojson().to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["report"]["valid"], true, "{}", v["report"]["summary"]);
+    let id = v["layer"]["id"].as_i64().unwrap();
+    let (s, imp) = call(&state, "GET", &format!("/api/v1/layers/{id}/impact"), None).await;
+    assert_eq!(s, StatusCode::OK, "{imp}");
+    let moved: Vec<&Value> = imp["open_cases"].as_array().unwrap().iter().collect();
+    assert!(
+        moved
+            .iter()
+            .any(|c| c["from"] == a_key.as_str() && c["to"] == b_key.as_str()),
+        "{imp}"
+    );
+    let hh_a = layer.grids[a].properties["households"].as_f64().unwrap();
+    assert_eq!(imp["households_moving"].as_f64().unwrap(), hh_a.round());
+    let grids: Vec<&str> = imp["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["grid"].as_str().unwrap())
+        .collect();
+    assert!(
+        grids.contains(&a_key.as_str()) && grids.contains(&b_key.as_str()),
+        "{grids:?}"
+    );
+    assert!(
+        imp["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["worker"] == format!("W{a_key}").as_str())
+    );
+    // Oversized uploads get 413 in the one error shape.
+    let small = tessera::http::app_with_limit(state.clone(), 1024);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/layers")
+        .body(Body::from(vec![b' '; 4096]))
+        .unwrap();
+    let resp = small.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["code"], "body_too_large");
+}

@@ -1,7 +1,7 @@
 //! `tessera serve`: the service on the embedded SQLite database (default) with the demo
 //! district seeded on first start.
 
-use crate::http::{AppState, app};
+use crate::http::{AppState, app_with_limit};
 use crate::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +19,9 @@ pub struct Args {
     /// Folder for the embedded database.
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// Largest accepted request body (a grid layer upload), MiB.
+    #[arg(long, env = "TESSERA_MAX_BODY_MB", default_value_t = 64)]
+    max_body_mb: usize,
     /// Demo district loaded into an empty database.
     #[arg(long, default_value = "geodata/zhangdian")]
     seed_dir: PathBuf,
@@ -67,7 +70,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         println!("  {what:<20} http://{addr}{path}");
     }
     drop(live);
-    axum::serve(listener, app(state))
+    axum::serve(listener, app_with_limit(state, a.max_body_mb << 20))
         .with_graceful_shutdown(shutdown())
         .await?;
     tracing::info!("stopped");

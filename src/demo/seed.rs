@@ -120,5 +120,22 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
         }
         store.put_reference(kind, &items).await?;
     }
+    // The sample's open cases, so a draft's impact can be shown from the first start.
+    let cases = json(dir, "cases-sample.json")?;
+    let open: Vec<RefItem> = cases["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["state"] == "open")
+        .map(|c| RefItem {
+            key: c["id"].as_str().unwrap_or_default().to_string(),
+            properties: c.clone(),
+            geometry: None,
+        })
+        .collect();
+    store.put_reference(OPEN_CASES, &open).await?;
     Ok(true)
 }
+
+/// Reference kind holding the open cases used for a draft's impact.
+pub const OPEN_CASES: &str = "open_cases";

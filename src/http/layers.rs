@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/layers/{id}", get(show))
         .route("/api/v1/layers/{id}/grids", get(grids))
         .route("/api/v1/layers/{a}/diff/{b}", get(diff))
+        .route("/api/v1/layers/{id}/impact", get(impact))
         .route("/api/v1/layers/{id}/publish", post(publish))
 }
 
@@ -32,8 +33,23 @@ fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = body.map_err(|rej| {
+        let code = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "invalid_body"
+        };
+        ApiError::new(
+            rej.status(),
+            code,
+            format!(
+                "the grid layer upload could not be read: {}",
+                rej.body_text()
+            ),
+        )
+    })?;
     let name = q.get("name").cloned().unwrap_or_else(|| "draft".into());
     let by = q.get("by").cloned().unwrap_or_else(|| "planner".into());
     let live = state.0.live.load_full();
@@ -188,6 +204,99 @@ async fn diff(
             })
             .collect();
         json!({"from": a, "to": b, "added": added, "removed": removed, "reshaped": reshaped})
+    })
+    .await
+    .map_err(blocking_failed)?;
+    Ok(Json(out))
+}
+
+/// What publishing draft `id` would change against the published layer: open cases whose
+/// grid changes, households in area that moves to another grid (by area share), and grid
+/// workers whose grid is removed or reshaped.
+async fn impact(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    if state.0.store.layer(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no layer {id}")));
+    }
+    let draft = state.0.store.layer_grids(id).await?;
+    let cases = state
+        .0
+        .store
+        .reference(crate::demo::seed::OPEN_CASES)
+        .await?;
+    let live = state.0.live.load_full();
+    let refs = state.0.refs.load_full();
+    let out = tokio::task::spawn_blocking(move || {
+        use geo::BooleanOps;
+        let locator = crate::spatial::Locator::new(&draft.geometries());
+        let draft_by_key: HashMap<&str, usize> = draft
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.as_str(), i))
+            .collect();
+        let key_at = |l: &crate::spatial::Locator, layer: &crate::spatial::GridLayer, c: &Value| {
+            let p = geo_types::Coord {
+                x: c["location"][0].as_f64()?,
+                y: c["location"][1].as_f64()?,
+            };
+            l.locate(p).map(|i| layer.grids[i].key.clone())
+        };
+        let moving_cases: Vec<Value> = cases
+            .iter()
+            .filter_map(|c| {
+                let from = key_at(&live.locator, &live.layer, &c.properties);
+                let to = key_at(&locator, &draft, &c.properties);
+                (from != to).then(|| json!({"case": c.key, "from": from, "to": to}))
+            })
+            .collect();
+        let mut grids = Vec::new();
+        let mut workers = Vec::new();
+        let mut households_moving = 0.0;
+        for g in &live.layer.grids {
+            let hh = g
+                .properties
+                .get("households")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            let (change, share) = match draft_by_key.get(g.key.as_str()) {
+                None => ("removed", 1.0),
+                Some(&d) if draft.grids[d].geometry != g.geometry => {
+                    let before = area_m2(&g.geometry);
+                    let kept = area_m2(&g.geometry.intersection(&draft.grids[d].geometry));
+                    (
+                        "reshaped",
+                        if before > 0.0 {
+                            (1.0 - kept / before).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        },
+                    )
+                }
+                Some(_) => continue,
+            };
+            households_moving += hh * share;
+            grids.push(
+                json!({"grid": g.key, "change": change, "area_share_moving": share,
+                              "households_moving": (hh * share).round()}),
+            );
+            if let Some(w) = refs.worker_of_grid.get(&g.key) {
+                workers.push(
+                    json!({"worker": w["id"], "name": w["name"], "grid": g.key, "change": change}),
+                );
+            }
+        }
+        json!({
+            "draft": id,
+            "published": live.layer_id,
+            "open_cases": moving_cases,
+            "households_moving": households_moving.round(),
+            "grids": grids,
+            "workers": workers,
+        })
     })
     .await
     .map_err(blocking_failed)?;

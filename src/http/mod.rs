@@ -200,12 +200,17 @@ pub async fn refresh(state: &AppState) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The application router (no listener): used by `serve` and by tests.
+/// The application router (no listener) with the default body limit: used by tests.
 pub fn app(state: AppState) -> Router {
+    app_with_limit(state, MAX_BODY_BYTES)
+}
+
+/// The application router with a request body limit in bytes (larger bodies get 413).
+pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(locate::router())
         .merge(grids::router())
         .merge(layers::router())
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
