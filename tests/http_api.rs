@@ -516,3 +516,41 @@ async fn impact_and_limits_on(db: Db) {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["code"], "body_too_large");
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(&Db::Sqlite(dir)).await;
+    for _ in 0..3 {
+        call(&state, "GET", "/api/v1/locate?lon=118.05&lat=36.81", None).await;
+    }
+    call(&state, "GET", "/api/v1/locate?lon=x&lat=1", None).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains(
+            r#"tessera_http_requests_total{method="GET",route="/api/v1/locate",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"tessera_http_requests_total{method="GET",route="/api/v1/locate",status="400"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("tessera_published_grids 1466"), "{text}");
+}

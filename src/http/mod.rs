@@ -9,6 +9,7 @@ pub mod error;
 mod grids;
 mod layers;
 mod locate;
+pub mod metrics;
 
 use crate::spatial::{GridLayer, Locator};
 use crate::store::{RefItem, Store, StoreError};
@@ -105,6 +106,8 @@ pub struct App {
     pub live: ArcSwap<Live>,
     /// Reference data.
     pub refs: ArcSwap<Refs>,
+    /// Request counters for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 /// The kinds of reference data the service serves.
@@ -128,6 +131,7 @@ impl AppState {
             store,
             live: ArcSwap::from_pointee(live),
             refs: ArcSwap::from_pointee(Refs::build(items)),
+            metrics: metrics::Metrics::default(),
         })))
     }
 }
@@ -211,6 +215,11 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(locate::router())
         .merge(grids::router())
         .merge(layers::router())
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
