@@ -554,3 +554,35 @@ async fn metrics_count_requests_by_route() {
     );
     assert!(text.contains("tessera_published_grids 1466"), "{text}");
 }
+
+#[tokio::test]
+async fn openapi_describes_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(&Db::Sqlite(dir)).await;
+    let (s, doc) = call(&state, "GET", "/api/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for p in [
+        "/api/v1/locate",
+        "/healthz",
+        "/metrics",
+        "/api/v1/grids",
+        "/api/v1/grids/{key}",
+        "/api/v1/{kind}",
+        "/api/v1/layers",
+        "/api/v1/layers/{id}",
+        "/api/v1/layers/{id}/grids",
+        "/api/v1/layers/{a}/diff/{b}",
+        "/api/v1/layers/{id}/impact",
+        "/api/v1/layers/{id}/publish",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    assert!(doc["paths"]["/api/v1/layers"]["post"].is_object());
+}

@@ -20,7 +20,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{kind}", get(reference))
 }
 
-async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// Health: database reachable, index loaded, version.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = Object), (status = 503, body = Object)))]
+pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let db = state.0.store.ping().await;
     let live = state.0.live.load();
     let body = json!({
@@ -73,7 +75,11 @@ fn parse_bbox(s: &str) -> Result<Rect<f64>, ApiError> {
     ))
 }
 
-async fn grids(
+/// The published layer's grids as GeoJSON, optionally within a bounding box.
+#[utoipa::path(get, path = "/api/v1/grids", tag = "grids",
+    params(("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat")),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = Object)))]
+pub(crate) async fn grids(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -97,7 +103,11 @@ async fn grids(
     ))
 }
 
-async fn grid(
+/// One grid of the published layer, with its full-time worker.
+#[utoipa::path(get, path = "/api/v1/grids/{key}", tag = "grids",
+    params(("key" = String, Path, description = "Grid code")),
+    responses((status = 200, description = "GeoJSON Feature", body = Object), (status = 404, body = Object)))]
+pub(crate) async fn grid(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -114,7 +124,11 @@ async fn grid(
     Ok(Json(f))
 }
 
-async fn reference(
+/// Reference data: streets, communities (GeoJSON), workers, departments, categories.
+#[utoipa::path(get, path = "/api/v1/{kind}", tag = "district",
+    params(("kind" = String, Path, description = "streets | communities | workers | departments | categories")),
+    responses((status = 200, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn reference(
     State(state): State<AppState>,
     Path(kind): Path<String>,
 ) -> Result<Json<Value>, ApiError> {

@@ -30,7 +30,13 @@ fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
     ApiError::internal(&e)
 }
 
-async fn create(
+/// Upload a grid layer (GeoJSON FeatureCollection) as a draft; answers its validation report.
+#[utoipa::path(post, path = "/api/v1/layers", tag = "layers",
+    params(("name" = Option<String>, Query, description = "Version name"), ("by" = Option<String>, Query, description = "Uploader")),
+    request_body(content = Object, description = "GeoJSON FeatureCollection of Polygon/MultiPolygon grids"),
+    responses((status = 201, description = "Draft created with its report", body = Object),
+              (status = 400, body = Object), (status = 413, body = Object), (status = 422, body = Object)))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -109,7 +115,9 @@ fn outline(live: &Live) -> geo_types::MultiPolygon<f64> {
     crate::spatial::coverage::coverage_union(&geoms, &flat, &m.partner, &[])
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// All layer versions and every publish.
+#[utoipa::path(get, path = "/api/v1/layers", tag = "layers", responses((status = 200, body = Object)))]
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let layers = state.0.store.layers().await?;
     let publishes = state.0.store.publishes().await?;
     Ok(Json(json!({"layers": layers, "publishes": publishes})))
@@ -124,7 +132,10 @@ fn parse_id(s: &str) -> Result<i64, ApiError> {
     })
 }
 
-async fn show(
+/// One layer version with its validation report.
+#[utoipa::path(get, path = "/api/v1/layers/{id}", tag = "layers",
+    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -138,7 +149,10 @@ async fn show(
     Ok(Json(json!({"layer": meta, "report": report})))
 }
 
-async fn grids(
+/// The grids of one layer version (GeoJSON).
+#[utoipa::path(get, path = "/api/v1/layers/{id}/grids", tag = "layers",
+    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn grids(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -153,7 +167,10 @@ async fn grids(
     ))
 }
 
-async fn diff(
+/// Grids added, removed and reshaped between two versions.
+#[utoipa::path(get, path = "/api/v1/layers/{a}/diff/{b}", tag = "layers",
+    params(("a" = i64, Path), ("b" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn diff(
     State(state): State<AppState>,
     Path((a, b)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
@@ -213,7 +230,10 @@ async fn diff(
 /// What publishing draft `id` would change against the published layer: open cases whose
 /// grid changes, households in area that moves to another grid (by area share), and grid
 /// workers whose grid is removed or reshaped.
-async fn impact(
+/// What publishing a draft would change: open cases, households, workers.
+#[utoipa::path(get, path = "/api/v1/layers/{id}/impact", tag = "layers",
+    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn impact(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -316,7 +336,14 @@ struct PublishRequest {
     by: Option<String>,
 }
 
-async fn publish(
+/// Publish a version (swaps the live index atomically); refused unless seamless or forced
+/// with a written reason. Rollback is publishing an older version.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/publish", tag = "layers",
+    params(("id" = i64, Path)),
+    request_body(content = Object, description = "{\"force\": bool, \"reason\": string, \"by\": string}, all optional"),
+    responses((status = 200, body = Object), (status = 409, description = "Not seamless; details carry the report", body = Object),
+              (status = 422, body = Object), (status = 404, body = Object)))]
+pub(crate) async fn publish(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,

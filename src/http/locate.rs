@@ -34,7 +34,20 @@ fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<f64>, ApiErr
     }
 }
 
-async fn locate(
+/// Locate a pin: its grid, community, street and the worker on duty.
+#[utoipa::path(get, path = "/api/v1/locate", tag = "locate",
+    params(
+        ("lon" = f64, Query, description = "Longitude, degrees"),
+        ("lat" = f64, Query, description = "Latitude, degrees"),
+        ("crs" = Option<String>, Query, description = "wgs84 (default), gcj02 or bd09"),
+        ("snap_m" = Option<f64>, Query, description = "Snap to the nearest grid within this many metres (0–5000)"),
+    ),
+    responses(
+        (status = 200, description = "The owning grid", body = Object),
+        (status = 400, description = "Bad parameters", body = Object, description = "{\"error\": {\"code\", \"message\", \"details\"}}"),
+        (status = 404, description = "Outside coverage; the district queue owns it", body = Object, description = "{\"error\": {\"code\", \"message\", \"details\"}}"),
+    ))]
+pub(crate) async fn locate(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {

@@ -11,10 +11,15 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// (method, route template, status).
+type Key = (String, String, u16);
+/// (requests, seconds spent).
+type Tally = (u64, f64);
+
 /// Request counters, keyed by (method, route template, status).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<BTreeMap<Key, Tally>>,
 }
 
 impl Metrics {
@@ -55,6 +60,7 @@ fn label(v: &str) -> String {
 }
 
 /// The exposition.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     let _ = writeln!(
@@ -62,7 +68,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "# HELP tessera_http_requests_total HTTP requests by method, route and status."
     );
     let _ = writeln!(out, "# TYPE tessera_http_requests_total counter");
-    let snapshot: Vec<((String, String, u16), (u64, f64))> = state
+    let snapshot: Vec<(Key, Tally)> = state
         .0
         .metrics
         .requests

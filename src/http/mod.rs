@@ -10,6 +10,7 @@ mod grids;
 mod layers;
 mod locate;
 pub mod metrics;
+pub mod openapi;
 
 use crate::spatial::{GridLayer, Locator};
 use crate::store::{RefItem, Store, StoreError};
@@ -216,6 +217,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(grids::router())
         .merge(layers::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

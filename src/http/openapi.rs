@@ -1,0 +1,35 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description, generated from the handlers'
+//! annotations (utoipa), so it cannot drift from the routes.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tessera",
+        description = "Grid-based city governance: seamless grid layers, pin-to-grid routing."
+    ),
+    paths(
+        super::locate::locate,
+        super::grids::healthz,
+        super::grids::grids,
+        super::grids::grid,
+        super::grids::reference,
+        super::layers::create,
+        super::layers::list,
+        super::layers::show,
+        super::layers::grids,
+        super::layers::diff,
+        super::layers::impact,
+        super::layers::publish,
+        super::metrics::metrics,
+    )
+)]
+pub struct ApiDoc;
+
+/// The handler.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
