@@ -137,6 +137,27 @@ async fn first_start(db: Db) {
     let (s, one) = call(&state, "GET", "/api/v1/grids/370303001001001", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(one["properties"]["worker"]["role"], "grid_worker");
+    // Who is on duty: the grid's worker on Friday 2026-11-27 10:00 (Shanghai), the
+    // community's rota worker of ISO week 48 on Saturday, on the seeded calendar and rota.
+    let refs = state.0.refs.load();
+    let friday_10 = 1_795_744_800; // 2026-11-27T02:00:00Z
+    let saturday_10 = friday_10 + 86_400;
+    let (w, duty) = refs.on_duty("370303001001002", "370303001001", friday_10);
+    assert_eq!(
+        (w.unwrap()["id"].as_str(), duty),
+        (Some("W370303001001002"), "office")
+    );
+    let (w, duty) = refs.on_duty("370303001001002", "370303001001", saturday_10);
+    let rota = &refs.on_call["370303001001"];
+    assert_eq!(
+        w.unwrap()["id"].as_str(),
+        Some(rota[(48 - 1) % rota.len()].as_str())
+    );
+    assert_eq!(duty, "on_call");
+    assert_eq!(
+        call(&state, "GET", "/api/v1/on_call", None).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (s, e) = call(&state, "GET", "/api/v1/grids/nope", None).await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),
@@ -178,8 +199,17 @@ async fn locate_agrees(db: Db) {
         match locator.locate(geo_types::Coord { x, y }) {
             Some(i) => {
                 assert_eq!(s, StatusCode::OK);
-                assert_eq!(v["grid"]["key"], layer.grids[i].key.as_str());
-                assert_eq!(v["worker"]["id"], format!("W{}", layer.grids[i].key));
+                let g = &layer.grids[i];
+                assert_eq!(v["grid"]["key"], g.key.as_str());
+                // The worker on duty now: the grid's own in office hours, else the rota's.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64;
+                let refs = state.0.refs.load();
+                let (expected, _) =
+                    refs.on_duty(&g.key, g.properties["community"].as_str().unwrap(), now);
+                assert_eq!(v["worker"]["id"], expected.unwrap()["id"]);
             }
             None => {
                 assert_eq!(s, StatusCode::NOT_FOUND);

@@ -134,8 +134,39 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
         })
         .collect();
     store.put_reference(OPEN_CASES, &open).await?;
+    // The duty rota and the working calendar, for "who is on duty now".
+    let workers = json(dir, "workers.json")?;
+    let rota: Vec<RefItem> = workers["on_call_rota"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| RefItem {
+            key: r["community_code"].as_str().unwrap_or_default().to_string(),
+            properties: r.clone(),
+            geometry: None,
+        })
+        .collect();
+    store.put_reference(ON_CALL, &rota).await?;
+    let csv = read(dir, "calendar/cn-2026.csv")?;
+    crate::demo::calendar::WorkingCalendar::parse(&csv)
+        .map_err(|e| SeedError::File("calendar/cn-2026.csv".into(), e.to_string()))?;
+    store
+        .put_reference(
+            CALENDAR,
+            &[RefItem {
+                key: "cn-2026".into(),
+                properties: serde_json::json!({ "csv": csv }),
+                geometry: None,
+            }],
+        )
+        .await?;
     Ok(true)
 }
+
+/// Reference kind holding each community's on-call rota.
+pub const ON_CALL: &str = "on_call";
+/// Reference kind holding the working calendar (`{"csv": …}`).
+pub const CALENDAR: &str = "calendar";
 
 /// Reference kind holding the open cases used for a draft's impact.
 pub const OPEN_CASES: &str = "open_cases";

@@ -133,7 +133,11 @@ pub(crate) async fn reference(
     Path(kind): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let refs = state.0.refs.load();
-    let Some(items) = refs.items.get(&kind) else {
+    let Some(items) = refs
+        .items
+        .get(&kind)
+        .filter(|_| super::REF_KINDS.contains(&kind.as_str()))
+    else {
         return Err(ApiError::not_found(format!(
             "no resource /api/v1/{kind}; try grids, streets, communities, workers, departments, categories, layers, locate"
         )));

@@ -101,14 +101,18 @@ pub(crate) async fn locate(
             .map(|u| json!({"code": u["code"], "name": u["name"]}))
             .unwrap_or(Value::Null)
     };
-    let worker = refs
-        .worker_of_grid
-        .get(&g.key)
-        .map(|w| json!({"id": w["id"], "name": w["name"], "phone": w["phone"], "role": w["role"]}))
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let community = prop("community");
+    let (worker, duty) = refs.on_duty(&g.key, community.as_str().unwrap_or_default(), now_s);
+    let worker = worker
+        .map(|w| json!({"id": w["id"], "name": w["name"], "phone": w["phone"], "role": w["role"], "duty": duty}))
         .unwrap_or(Value::Null);
     Ok(Json(json!({
         "grid": {"key": g.key, "name": prop("name"), "kind": prop("kind")},
-        "community": unit(&prop("community")),
+        "community": unit(&community),
         "street": unit(&prop("street")),
         "worker": worker,
         "snapped_m": hit.snapped_m,

@@ -67,6 +67,12 @@ pub struct Refs {
     pub worker_of_grid: HashMap<String, Value>,
     /// Community and street properties by code.
     pub unit_by_code: HashMap<String, Value>,
+    /// Every worker by id.
+    pub worker_by_id: HashMap<String, Value>,
+    /// Each community's on-call worker ids, in week order.
+    pub on_call: HashMap<String, Vec<String>>,
+    /// The working calendar (none: every weekday is a working day).
+    pub calendar: Option<crate::demo::calendar::WorkingCalendar>,
 }
 
 impl Refs {
@@ -87,10 +93,65 @@ impl Refs {
                 unit_by_code.insert(item.key.clone(), item.properties.clone());
             }
         }
+        let worker_by_id = items
+            .get("workers")
+            .into_iter()
+            .flatten()
+            .map(|w| (w.key.clone(), w.properties.clone()))
+            .collect();
+        let on_call = items
+            .get(crate::demo::seed::ON_CALL)
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let ids = r.properties["rota"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e["worker_id"].as_str().map(str::to_string))
+                    .collect();
+                (r.key.clone(), ids)
+            })
+            .collect();
+        let calendar = items
+            .get(crate::demo::seed::CALENDAR)
+            .and_then(|v| v.first())
+            .and_then(|c| c.properties["csv"].as_str())
+            .and_then(|csv| crate::demo::calendar::WorkingCalendar::parse(csv).ok());
         Refs {
             items,
             worker_of_grid,
             unit_by_code,
+            worker_by_id,
+            on_call,
+            calendar,
+        }
+    }
+
+    /// The worker answering for grid `grid` of community `community` at Unix time `now_s`, and
+    /// whether that is the grid's office-hours worker or the on-call one.
+    pub fn on_duty(
+        &self,
+        grid: &str,
+        community: &str,
+        now_s: i64,
+    ) -> (Option<&Value>, &'static str) {
+        use crate::cases::duty::{Duty, duty_at, on_call};
+        let duty = match &self.calendar {
+            Some(c) => duty_at(now_s, c),
+            None => Duty::Office,
+        };
+        match duty {
+            Duty::Office => (self.worker_of_grid.get(grid), "office"),
+            Duty::OnCall { week } => {
+                let w = self
+                    .on_call
+                    .get(community)
+                    .and_then(|rota| on_call(rota, week))
+                    .and_then(|id| self.worker_by_id.get(id))
+                    .or_else(|| self.worker_of_grid.get(grid));
+                (w, "on_call")
+            }
         }
     }
 }
@@ -120,12 +181,15 @@ pub const REF_KINDS: [&str; 5] = [
     "categories",
 ];
 
+/// Reference kinds loaded for internal use only (not served as resources).
+const INTERNAL_KINDS: [&str; 2] = [crate::demo::seed::ON_CALL, crate::demo::seed::CALENDAR];
+
 impl AppState {
     /// Loads the published layer and the reference data from the store.
     pub async fn load(store: Store) -> Result<AppState, StoreError> {
         let live = load_live(&store).await?;
         let mut items = HashMap::new();
-        for kind in REF_KINDS {
+        for kind in REF_KINDS.into_iter().chain(INTERNAL_KINDS) {
             items.insert(kind.to_string(), store.reference(kind).await?);
         }
         Ok(AppState(Arc::new(App {
