@@ -35,14 +35,12 @@ pub fn shanghai_local(unix_s: i64) -> (Date, u32) {
 
 /// ISO 8601 week number of a date.
 pub fn iso_week(d: Date) -> u32 {
-    let ordinal = (d.days_since_epoch()
-        - Date {
-            year: d.year,
-            month: 1,
-            day: 1,
-        }
-        .days_since_epoch()) as i64
-        + 1;
+    let jan1 = Date {
+        year: d.year,
+        month: 1,
+        day: 1,
+    };
+    let ordinal = d.days_since_epoch() - jan1.days_since_epoch() + 1;
     let week = (ordinal - i64::from(d.weekday()) + 10) / 7;
     if week < 1 {
         // Belongs to the last week of the previous year.
