@@ -27,10 +27,11 @@ fn json(dir: &Path, name: &str) -> Result<Value, SeedError> {
     serde_json::from_str(&read(dir, name)?).map_err(|e| SeedError::File(name.into(), e.to_string()))
 }
 
-/// Seeds `store` from `dir` (e.g. `geodata/zhangdian`) when it has no layer yet. Returns whether
-/// it seeded.
+/// Seeds `store` from `dir` (e.g. `geodata/zhangdian`) when it has never been seeded and has no
+/// layer. Returns whether it seeded. When several processes start on one empty database, exactly
+/// one seeds; the others start empty and pick the layer up when its publish is announced.
 pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError> {
-    if !store.layers().await?.is_empty() {
+    if !store.layers().await?.is_empty() || !store.claim_seed().await? {
         return Ok(false);
     }
     let layer = read_layer(&read(dir, "grids.geojson")?, &KeySource::Default)

@@ -197,6 +197,15 @@ impl Store {
         }
     }
 
+    /// Claims the one-time seeding of an empty database: true for exactly one caller, however
+    /// many processes start at once (a marker row with a unique key decides).
+    pub async fn claim_seed(&self) -> Result<bool, StoreError> {
+        match self {
+            Store::Sqlite(s) => s.claim_seed().await,
+            Store::Postgres(s) => s.claim_seed().await,
+        }
+    }
+
     /// Replaces the reference items of one kind.
     pub async fn put_reference(&self, kind: &str, items: &[RefItem]) -> Result<(), StoreError> {
         match self {

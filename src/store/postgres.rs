@@ -11,6 +11,9 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 /// The channel publish events are announced on (payload: the layer id).
 pub const PUBLISH_CHANNEL: &str = "tessera_publish";
 
+/// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
+const SETUP_LOCK: i64 = 0x7465_7373_6572_61;
+
 /// Oldest PostGIS major version supported.
 pub const POSTGIS_MIN_MAJOR: u32 = 3;
 
@@ -25,18 +28,49 @@ impl PgStore {
     /// Connects, checks PostGIS and migrates.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
-        // PostGIS first, so a server without it gets a clear message, not a failed migration.
+        // Processes starting together on one database take turns setting it up.
+        let mut conn = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(SETUP_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        let setup = Self::set_up(&pool, &mut conn).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SETUP_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        setup?;
+        Ok(PgStore {
+            pool,
+            url: url.to_string(),
+        })
+    }
+
+    /// PostGIS first, so a server without it gets a clear message rather than a failed
+    /// migration; then the migrations.
+    async fn set_up(pool: &PgPool, conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
         if let Err(e) = sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
-            .execute(&pool)
+            .execute(&mut *conn)
             .await
         {
-            return Err(StoreError::Unsupported(format!(
-                "PostGIS {POSTGIS_MIN_MAJOR} or newer is required, but the server could not enable it ({e}); \
-                 install it (Debian: postgresql-15-postgis-3)"
-            )));
+            let available: Option<String> = sqlx::query_scalar(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'",
+            )
+            .fetch_optional(&mut *conn)
+            .await?;
+            return Err(match available {
+                None => StoreError::Unsupported(format!(
+                    "PostGIS {POSTGIS_MIN_MAJOR}.0 or newer is required, but the server has no \
+                     PostGIS (install Debian's postgresql-15-postgis-3)"
+                )),
+                Some(v) => StoreError::Unsupported(format!(
+                    "PostGIS {v} is available but could not be enabled ({e}); a superuser must run \
+                     CREATE EXTENSION postgis"
+                )),
+            });
         }
         let version: String = sqlx::query_scalar("SELECT postgis_lib_version()")
-            .fetch_one(&pool)
+            .fetch_one(&mut *conn)
             .await?;
         let major = version
             .split('.')
@@ -48,11 +82,8 @@ impl PgStore {
                 "PostGIS {version} found, {POSTGIS_MIN_MAJOR}.0 or newer required"
             )));
         }
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PgStore {
-            pool,
-            url: url.to_string(),
-        })
+        sqlx::migrate!("migrations/postgres").run(pool).await?;
+        Ok(())
     }
 
     /// A listener on the publish channel (its own connection).
@@ -248,6 +279,16 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+
+    pub(super) async fn claim_seed(&self) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO reference_item (kind, key, position, properties) VALUES ('meta', 'seeded', 0, '{}')
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub(super) async fn put_reference(

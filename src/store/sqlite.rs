@@ -233,6 +233,16 @@ impl SqliteStore {
             .collect()
     }
 
+    pub(super) async fn claim_seed(&self) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO reference_item (kind, key, position, properties) VALUES ('meta', 'seeded', 0, '{}')
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub(super) async fn put_reference(
         &self,
         kind: &str,
