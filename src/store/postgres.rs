@@ -12,7 +12,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 pub const PUBLISH_CHANNEL: &str = "tessera_publish";
 
 /// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
-const SETUP_LOCK: i64 = 0x7465_7373_6572_61;
+const SETUP_LOCK: i64 = 0x0074_6573_7365_7261;
 
 /// Oldest PostGIS major version supported.
 pub const POSTGIS_MIN_MAJOR: u32 = 3;
