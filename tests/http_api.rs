@@ -172,7 +172,7 @@ async fn first_start(db: Db) {
 }
 
 #[tokio::test]
-async fn locate_agrees_with_the_engine_on_random_points() {
+async fn locate_agrees_with_the_cli_on_random_points() {
     for db in databases().await {
         locate_agrees(db).await;
     }
@@ -181,14 +181,43 @@ async fn locate_agrees_with_the_engine_on_random_points() {
 async fn locate_agrees(db: Db) {
     let state = start(&db).await;
     let layer = demo_layer();
-    let locator = Locator::new(&layer.geometries());
     let (x0, y0, x1, y1) = bbox(&layer);
     let mut rng = Rng::new(9);
-    for _ in 0..10_000 {
-        let (x, y) = (
-            rng.range(x0 - 0.01, x1 + 0.01),
-            rng.range(y0 - 0.01, y1 + 0.01),
-        );
+    let points: Vec<(f64, f64)> = (0..10_000)
+        .map(|_| {
+            (
+                rng.range(x0 - 0.01, x1 + 0.01),
+                rng.range(y0 - 0.01, y1 + 0.01),
+            )
+        })
+        .collect();
+    // What the command line says for the same points.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("points.csv");
+    let text: String = points.iter().map(|(x, y)| format!("{x},{y}\n")).collect();
+    std::fs::write(&csv, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("locate")
+        .arg(seed_dir().join("grids.geojson"))
+        .arg("--points")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cli: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(cli.len(), points.len());
+    let by_key: std::collections::HashMap<&str, &tessera::spatial::Grid> =
+        layer.grids.iter().map(|g| (g.key.as_str(), g)).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for ((x, y), expected) in points.iter().zip(&cli) {
         let (s, v) = call(
             &state,
             "GET",
@@ -196,29 +225,21 @@ async fn locate_agrees(db: Db) {
             None,
         )
         .await;
-        match locator.locate(geo_types::Coord { x, y }) {
-            Some(i) => {
-                assert_eq!(s, StatusCode::OK);
-                let g = &layer.grids[i];
-                assert_eq!(v["grid"]["key"], g.key.as_str());
-                // The worker on duty now: the grid's own in office hours, else the rota's.
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs() as i64;
-                let refs = state.0.refs.load();
-                let (expected, _) =
-                    refs.on_duty(&g.key, g.properties["community"].as_str().unwrap(), now);
-                assert_eq!(v["worker"]["id"], expected.unwrap()["id"]);
-            }
-            None => {
-                assert_eq!(s, StatusCode::NOT_FOUND);
-                assert_eq!(v["error"]["code"], "outside_coverage");
-                assert_eq!(
-                    v["error"]["details"]["fallback_owner"]["kind"],
-                    "district_queue"
-                );
-            }
+        if expected.is_empty() {
+            assert_eq!(s, StatusCode::NOT_FOUND, "{x},{y}: {v}");
+            assert_eq!(v["error"]["code"], "outside_coverage");
+            assert_eq!(
+                v["error"]["details"]["fallback_owner"]["kind"],
+                "district_queue"
+            );
+        } else {
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(v["grid"]["key"], expected.as_str(), "{x},{y}");
+            // The worker on duty now: the grid's own in office hours, else the rota's.
+            let g = by_key[expected.as_str()];
+            let refs = state.0.refs.load();
+            let (w, _) = refs.on_duty(&g.key, g.properties["community"].as_str().unwrap(), now);
+            assert_eq!(v["worker"]["id"], w.unwrap()["id"]);
         }
     }
     // GCJ-02 input is converted: the same place given in GCJ-02 lands in the same grid.
