@@ -16,6 +16,9 @@ use tessera::spatial::{GridLayer, Locator};
 use tessera::store::Store;
 use tower::ServiceExt;
 
+mod common;
+use common::fresh_pg_database;
+
 fn seed_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata/zhangdian")
 }
@@ -45,29 +48,6 @@ async fn databases() -> Vec<Db> {
         }
     }
     out
-}
-
-/// Creates a new database in the cluster and returns its URL.
-pub async fn fresh_pg_database(admin: &str) -> String {
-    use sqlx::Connection;
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let name = format!(
-        "tessera_test_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
-    // The name is made of digits and a fixed prefix here, never of input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    format!("{base}/{name}")
 }
 
 async fn start(db: &Db) -> AppState {

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 struct Server {
     child: Child,
     addr: String,
@@ -150,7 +152,7 @@ fn two_processes_on_one_postgis_see_each_others_publish() {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let url = rt.block_on(create_database(&admin));
+    let url = rt.block_on(common::fresh_pg_database(&admin));
     let dir = tempfile::tempdir().unwrap();
     let a = serve(dir.path(), Some(&url));
     let b = serve(dir.path(), Some(&url));
@@ -180,59 +182,5 @@ fn two_processes_on_one_postgis_see_each_others_publish() {
             v["layer"]
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-async fn create_database(admin: &str) -> String {
-    use sqlx::Connection;
-    let name = format!(
-        "tessera_proc_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
-    // The name is made of digits and a fixed prefix here, never of input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    format!("{base}/{name}")
-}
-
-#[test]
-fn processes_starting_together_seed_once() {
-    let Ok(admin) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
-        assert!(std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_none());
-        return;
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let url = rt.block_on(create_database(&admin));
-    let dir = tempfile::tempdir().unwrap();
-    let (u1, u2, d1, d2) = (
-        url.clone(),
-        url.clone(),
-        dir.path().to_path_buf(),
-        dir.path().to_path_buf(),
-    );
-    let a = std::thread::spawn(move || serve(&d1, Some(&u1)));
-    let b = std::thread::spawn(move || serve(&d2, Some(&u2)));
-    let (a, b) = (a.join().unwrap(), b.join().unwrap());
-    let (_, layers) = http(&a.addr, "GET", "/api/v1/layers", "");
-    assert_eq!(layers["layers"].as_array().unwrap().len(), 1, "{layers}");
-    // Both end up serving the seeded layer.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    for s in [&a, &b] {
-        loop {
-            let (_, h) = http(&s.addr, "GET", "/healthz", "");
-            if h["index"]["grids"] == 1466 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{h}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }

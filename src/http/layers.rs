@@ -123,6 +123,14 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, A
     Ok(Json(json!({"layers": layers, "publishes": publishes})))
 }
 
+/// Errors with 404 unless layer version `id` exists.
+async fn ensure_layer(state: &AppState, id: i64) -> Result<(), ApiError> {
+    match state.0.store.layer(id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("no layer {id}"))),
+    }
+}
+
 fn parse_id(s: &str) -> Result<i64, ApiError> {
     s.parse().map_err(|_| {
         ApiError::bad_request(
@@ -157,9 +165,7 @@ pub(crate) async fn grids(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    if state.0.store.layer(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no layer {id}")));
-    }
+    ensure_layer(&state, id).await?;
     let layer = state.0.store.layer_grids(id).await?;
     let features: Vec<Value> = layer.grids.iter().map(feature).collect();
     Ok(Json(
@@ -176,9 +182,7 @@ pub(crate) async fn diff(
 ) -> Result<Json<Value>, ApiError> {
     let (a, b) = (parse_id(&a)?, parse_id(&b)?);
     for id in [a, b] {
-        if state.0.store.layer(id).await?.is_none() {
-            return Err(ApiError::not_found(format!("no layer {id}")));
-        }
+        ensure_layer(&state, id).await?;
     }
     let (la, lb) = (
         state.0.store.layer_grids(a).await?,
@@ -230,7 +234,6 @@ pub(crate) async fn diff(
 /// What publishing draft `id` would change against the published layer: open cases whose
 /// grid changes, households in area that moves to another grid (by area share), and grid
 /// workers whose grid is removed or reshaped.
-/// What publishing a draft would change: open cases, households, workers.
 #[utoipa::path(get, path = "/api/v1/layers/{id}/impact", tag = "layers",
     params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
 pub(crate) async fn impact(
@@ -238,9 +241,7 @@ pub(crate) async fn impact(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
-    if state.0.store.layer(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no layer {id}")));
-    }
+    ensure_layer(&state, id).await?;
     let draft = state.0.store.layer_grids(id).await?;
     let cases = state
         .0
