@@ -102,17 +102,24 @@ fn binary_starts_seeds_serves_and_stops_gracefully() {
         "",
     );
     assert_eq!(s, 200, "{v}");
-    // A big upload is in flight when SIGTERM arrives: it still gets its answer.
-    let addr = server.addr.clone();
-    let upload = std::thread::spawn(move || {
-        http(
-            &addr,
-            "POST",
-            "/api/v1/layers?name=late",
-            &suffixed_layer("-x"),
-        )
-    });
-    std::thread::sleep(Duration::from_millis(150));
+    // An upload is in flight when SIGTERM arrives (headers and half the body sent, the rest
+    // after the signal): it still gets its answer.
+    let body = suffixed_layer("-x");
+    let mut conn = TcpStream::connect(&server.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /api/v1/layers?name=late HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let rest = rest.to_string();
+    conn.write_all(first.as_bytes()).unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -121,6 +128,19 @@ fn binary_starts_seeds_serves_and_stops_gracefully() {
             .unwrap()
             .success()
     );
+    std::thread::sleep(Duration::from_millis(200));
+    let upload = std::thread::spawn(move || {
+        conn.write_all(rest.as_bytes()).unwrap();
+        let mut buf = Vec::new();
+        conn.read_to_end(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (
+            status,
+            serde_json::from_str::<Value>(body).unwrap_or(Value::Null),
+        )
+    });
     let (s, v) = upload.join().unwrap();
     assert_eq!(s, 201, "{v}");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -182,5 +202,39 @@ fn two_processes_on_one_postgis_see_each_others_publish() {
             v["layer"]
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn processes_starting_together_seed_once() {
+    let Ok(admin) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
+        assert!(std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_none());
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(common::fresh_pg_database(&admin));
+    let dir = tempfile::tempdir().unwrap();
+    let (u1, u2, d1, d2) = (
+        url.clone(),
+        url.clone(),
+        dir.path().to_path_buf(),
+        dir.path().to_path_buf(),
+    );
+    let a = std::thread::spawn(move || serve(&d1, Some(&u1)));
+    let b = std::thread::spawn(move || serve(&d2, Some(&u2)));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let (_, layers) = http(&a.addr, "GET", "/api/v1/layers", "");
+    assert_eq!(layers["layers"].as_array().unwrap().len(), 1, "{layers}");
+    // Both end up serving the seeded layer.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for s in [&a, &b] {
+        loop {
+            let (_, h) = http(&s.addr, "GET", "/healthz", "");
+            if h["index"]["grids"] == 1466 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{h}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
