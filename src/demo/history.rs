@@ -1124,7 +1124,6 @@ mod tests {
 
     /// 40 grids: two urban communities of 12 mixed grids and a town with 16 village grids.
     fn grids() -> Vec<GridInfo> {
-        let mut out = Vec::new();
         let communities = [
             (
                 "370303001001",
@@ -1154,28 +1153,7 @@ mod tests {
             "construction-site",
             "commercial-building",
         ];
-        for (cc, cn, sc, sn, village, n) in communities {
-            for i in 1..=n {
-                out.push(GridInfo {
-                    code: format!("{cc}{i:03}"),
-                    name: format!("{cn}第{i}网格"),
-                    kind: if village {
-                        "village"
-                    } else {
-                        kinds[(i - 1) % kinds.len()]
-                    }
-                    .into(),
-                    community_code: cc.into(),
-                    community_name: cn.into(),
-                    street_code: sc.into(),
-                    street_name: sn.into(),
-                    households: 250 + 17 * i as u32,
-                    population: 700 + 40 * i as u32,
-                    village,
-                });
-            }
-        }
-        out
+        crate::demo::people::test_grids(&communities, &kinds, (250, 17), (700, 40))
     }
 
     fn point(i: usize, rng: &mut Rng) -> [f64; 2] {

@@ -408,6 +408,41 @@ pub fn workers(grids: &[GridInfo], seed: u64) -> Value {
     }
 }
 
+/// Test grids: for each (community code, name, street code, street name, village, grid count),
+/// that many grids, kinds cycling through `kinds` (villages are `village`), households and
+/// population `base + step × i`.
+#[cfg(test)]
+pub(crate) fn test_grids(
+    communities: &[(&str, &str, &str, &str, bool, usize)],
+    kinds: &[&str],
+    households: (u32, u32),
+    population: (u32, u32),
+) -> Vec<GridInfo> {
+    let mut out = Vec::new();
+    for &(cc, cn, sc, sn, village, n) in communities {
+        for i in 1..=n {
+            out.push(GridInfo {
+                code: format!("{cc}{i:03}"),
+                name: format!("{cn}第{i}网格"),
+                kind: if village {
+                    "village"
+                } else {
+                    kinds[(i - 1) % kinds.len()]
+                }
+                .into(),
+                community_code: cc.into(),
+                community_name: cn.into(),
+                street_code: sc.into(),
+                street_name: sn.into(),
+                households: households.0 + households.1 * i as u32,
+                population: population.0 + population.1 * i as u32,
+                village,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,7 +450,6 @@ mod tests {
 
     /// Three communities in two streets, one of them a town with villages.
     fn sample_grids() -> Vec<GridInfo> {
-        let mut grids = Vec::new();
         let communities = [
             (
                 "370303001001",
@@ -442,28 +476,7 @@ mod tests {
             "residential",
             "mall",
         ];
-        for (cc, cn, sc, sn, village, n) in communities {
-            for i in 1..=n {
-                grids.push(GridInfo {
-                    code: format!("{cc}{i:03}"),
-                    name: format!("{cn}第{i}网格"),
-                    kind: if village {
-                        "village"
-                    } else {
-                        kinds[(i - 1) % kinds.len()]
-                    }
-                    .into(),
-                    community_code: cc.into(),
-                    community_name: cn.into(),
-                    street_code: sc.into(),
-                    street_name: sn.into(),
-                    households: 300 + 10 * i as u32,
-                    population: 800 + 25 * i as u32,
-                    village,
-                });
-            }
-        }
-        grids
+        test_grids(&communities, &kinds, (300, 10), (800, 25))
     }
 
     fn list(doc: &Value, key: &str) -> Vec<Value> {
