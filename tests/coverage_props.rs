@@ -55,6 +55,30 @@ fn edge_neighbours_at(l: &GridLayer, k: usize, v: Coord<f64>) -> BTreeSet<usize>
         .collect()
 }
 
+/// Moves grid `k`'s first corner (ring position 0, also the closing point) by the fraction `f`
+/// of the way to the ring's vertex centroid, in that grid only: inwards for `f > 0` (a gap
+/// opens), outwards for `f < 0` (it overlaps its neighbours).
+fn move_corner(l: &mut GridLayer, k: usize, f: f64) {
+    let ring = exterior(l, k).clone();
+    let v = ring[0];
+    let n = (ring.len() - 1) as f64;
+    let c = ring[..ring.len() - 1]
+        .iter()
+        .fold(Coord::<f64>::zero(), |s, p| Coord {
+            x: s.x + p.x / n,
+            y: s.y + p.y / n,
+        });
+    let moved = Coord {
+        x: v.x + f * (c.x - v.x),
+        y: v.y + f * (c.y - v.y),
+    };
+    l.grids[k].geometry.0[0].exterior_mut(|e| {
+        let last = e.0.len() - 1;
+        e.0[0] = moved;
+        e.0[last] = moved;
+    });
+}
+
 fn cells_with_vertex(l: &GridLayer, v: Coord<f64>) -> BTreeSet<usize> {
     (0..l.grids.len())
         .filter(|&g| exterior(l, g).contains(&v))
@@ -95,18 +119,10 @@ proptest! {
         let mut l = lattice(cols, rows, seed);
         let k = interior_cell(cols, rows, pick);
         let before = area_m2(&l.grids[k].geometry);
-        // Move the south-west corner (ring position 0, also the closing point) towards the centre.
-        let ring = exterior(&l, k).clone();
-        let v = ring[0];
-        let n = (ring.len() - 1) as f64;
-        let c = ring[..ring.len() - 1].iter().fold(Coord::<f64>::zero(), |s, p| Coord { x: s.x + p.x / n, y: s.y + p.y / n });
-        let moved = Coord { x: v.x + f * (c.x - v.x), y: v.y + f * (c.y - v.y) };
+        let v = exterior(&l, k)[0];
         let expected_bad = keys(&l, &edge_neighbours_at(&l, k, v));
         let around = keys(&l, &cells_with_vertex(&l, v));
-        {
-            let r = &mut l.grids[k].geometry.0[0];
-            r.exterior_mut(|e| { let last = e.0.len() - 1; e.0[0] = moved; e.0[last] = moved; });
-        }
+        move_corner(&mut l, k, f);
         let after = area_m2(&l.grids[k].geometry);
         let rep = validate_coverage(&l, &CoverageOptions::default());
         prop_assert!(!rep.valid);
@@ -127,16 +143,9 @@ proptest! {
         let mut l = lattice(cols, rows, seed);
         let k = interior_cell(cols, rows, pick);
         let before = area_m2(&l.grids[k].geometry);
-        let ring = exterior(&l, k).clone();
-        let v = ring[0];
-        let n = (ring.len() - 1) as f64;
-        let c = ring[..ring.len() - 1].iter().fold(Coord::<f64>::zero(), |s, p| Coord { x: s.x + p.x / n, y: s.y + p.y / n });
-        let moved = Coord { x: v.x - f * (c.x - v.x), y: v.y - f * (c.y - v.y) };
+        let v = exterior(&l, k)[0];
         let around = keys(&l, &cells_with_vertex(&l, v));
-        {
-            let r = &mut l.grids[k].geometry.0[0];
-            r.exterior_mut(|e| { let last = e.0.len() - 1; e.0[0] = moved; e.0[last] = moved; });
-        }
+        move_corner(&mut l, k, -f);
         let after = area_m2(&l.grids[k].geometry);
         let rep = validate_coverage(&l, &CoverageOptions::default());
         prop_assert!(!rep.overlaps.is_empty(), "{}", rep.to_text());

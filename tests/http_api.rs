@@ -339,6 +339,17 @@ async fn drafts_validated(db: Db) {
         "{e}"
     );
     assert_eq!(e["error"]["details"]["key"], "A");
+    let far = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"B"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[0,91],[1,1],[0,0]]]}}]}"#;
+    let (s, e) = call(&state, "POST", "/api/v1/layers", Some(far.into())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("latitude 91 is outside"),
+        "{e}"
+    );
+    assert_eq!(e["error"]["details"]["feature"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -457,24 +468,14 @@ async fn impact_and_limits_on(db: Db) {
     let layer = demo_layer();
     // Move the boundary between two neighbouring grids: give grid A's area entirely to grid B
     // by dropping A and enlarging B (a draft that is still seamless).
-    let open: Vec<(String, f64, f64)> = {
+    // Grid A: the grid of the sample's first open case.
+    let a_key = {
         let text = std::fs::read_to_string(seed_dir().join("cases-sample.json")).unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
-        v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["state"] == "open")
-            .map(|c| {
-                (
-                    c["grid_code"].as_str().unwrap().to_string(),
-                    c["location"][0].as_f64().unwrap(),
-                    c["location"][1].as_f64().unwrap(),
-                )
-            })
-            .collect()
+        let cases = v["cases"].as_array().unwrap();
+        let open = cases.iter().find(|c| c["state"] == "open").unwrap();
+        open["grid_code"].as_str().unwrap().to_string()
     };
-    let a_key = open[0].0.clone();
     let a = layer.grids.iter().position(|g| g.key == a_key).unwrap();
     let b = layer
         .grids

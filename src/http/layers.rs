@@ -77,7 +77,7 @@ pub(crate) async fn create(
             ));
         }
         // A draft must cover the district as the published layer does.
-        let boundary = (!live.layer.grids.is_empty()).then(|| outline(&live));
+        let boundary = (!live.layer.grids.is_empty()).then(|| live.outline.clone());
         let report = validate_coverage(
             &layer,
             &CoverageOptions {
@@ -105,14 +105,6 @@ pub(crate) async fn create(
         StatusCode::CREATED,
         Json(json!({"layer": meta, "report": report_json})),
     ))
-}
-
-/// The outline of the published layer (its union), the boundary drafts are checked against.
-fn outline(live: &Live) -> geo_types::MultiPolygon<f64> {
-    let geoms = live.layer.geometries();
-    let flat = crate::spatial::rings::FlatRings::new(&geoms);
-    let m = crate::spatial::rings::match_segments(&flat);
-    crate::spatial::coverage::coverage_union(&geoms, &flat, &m.partner, &[])
 }
 
 /// All layer versions and every publish.
@@ -385,10 +377,7 @@ pub(crate) async fn publish(
         }
     }
     // Build the new index completely before anything changes.
-    let layer = state.0.store.layer_grids(id).await?;
-    let live = tokio::task::spawn_blocking(move || Live::build(id, layer))
-        .await
-        .map_err(blocking_failed)?;
+    let live = Live::load(&state.0.store, id).await?;
     let by = req.by.as_deref().unwrap_or("planner");
     let event = state
         .0

@@ -37,12 +37,16 @@ pub struct Live {
     pub locator: Locator,
     /// Grid index by key.
     pub by_key: HashMap<String, usize>,
+    /// The layer's outline (union), the boundary drafts are validated against.
+    pub outline: geo_types::MultiPolygon<f64>,
 }
 
 impl Live {
     /// Builds the index of a layer (CPU work: call from a blocking thread for big layers).
     pub fn build(layer_id: i64, layer: GridLayer) -> Live {
-        let locator = Locator::new(&layer.geometries());
+        let geoms = layer.geometries();
+        let locator = Locator::new(&geoms);
+        let outline = crate::spatial::coverage::union(&geoms);
         let by_key = layer
             .grids
             .iter()
@@ -54,7 +58,16 @@ impl Live {
             layer,
             locator,
             by_key,
+            outline,
         }
+    }
+
+    /// Loads layer version `id` from the store and builds its index on a blocking thread.
+    pub async fn load(store: &Store, id: i64) -> Result<Live, StoreError> {
+        let layer = store.layer_grids(id).await?;
+        tokio::task::spawn_blocking(move || Live::build(id, layer))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))
     }
 }
 
@@ -202,14 +215,10 @@ impl AppState {
 }
 
 async fn load_live(store: &Store) -> Result<Live, StoreError> {
-    let Some(event) = store.publishes().await?.into_iter().next() else {
-        return Ok(Live::build(0, GridLayer::default()));
-    };
-    let layer = store.layer_grids(event.layer_id).await?;
-    let id = event.layer_id;
-    tokio::task::spawn_blocking(move || Live::build(id, layer))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))
+    match store.publishes().await?.into_iter().next() {
+        Some(event) => Live::load(store, event.layer_id).await,
+        None => Ok(Live::build(0, GridLayer::default())),
+    }
 }
 
 /// Reloads the published layer when another process publishes (PostgreSQL only: LISTEN on the
@@ -259,13 +268,9 @@ pub async fn refresh(state: &AppState) -> Result<(), StoreError> {
     if state.0.live.load().layer_id == event.layer_id {
         return Ok(());
     }
-    let layer = state.0.store.layer_grids(event.layer_id).await?;
-    let id = event.layer_id;
-    let live = tokio::task::spawn_blocking(move || Live::build(id, layer))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("index build failed: {e}")))?;
+    let live = Live::load(&state.0.store, event.layer_id).await?;
     state.0.live.store(Arc::new(live));
-    tracing::info!(layer = id, "serving the newly published layer");
+    tracing::info!(layer = event.layer_id, "serving the newly published layer");
     Ok(())
 }
 

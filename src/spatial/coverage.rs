@@ -199,8 +199,7 @@ pub fn validate_coverage_with(
         .collect();
 
     progress.stage("matching edges");
-    let owned: Vec<MultiPolygon<f64>> = geoms.iter().map(|g| (*g).clone()).collect();
-    let flat = FlatRings::new(&owned);
+    let flat = FlatRings::new(geoms.iter().copied());
     let edges = check_edges(&flat);
 
     let mut faulty = vec![false; flat.grids()];
@@ -222,7 +221,7 @@ pub fn validate_coverage_with(
 
     progress.stage("finding overlaps");
     let faulty_ids: Vec<usize> = (0..flat.grids()).filter(|&g| faulty[g]).collect();
-    let overlaps: Vec<Overlap> = find_overlaps(&owned, &flat, &edges.tree, &faulty, &faulty_ids)
+    let overlaps: Vec<Overlap> = find_overlaps(&geoms, &flat, &edges.tree, &faulty, &faulty_ids)
         .into_iter()
         .map(|(a, b, geom, area)| Overlap {
             grids: [key(a), key(b)],
@@ -232,7 +231,7 @@ pub fn validate_coverage_with(
         .collect();
 
     progress.stage("finding gaps");
-    let union = coverage_union(&owned, &flat, &edges.matched, &faulty_ids);
+    let union = coverage_union(&geoms, &flat, &edges.matched, &faulty_ids);
     let boundary = match &opts.boundary {
         Some(b) => b.clone(),
         None => MultiPolygon(
@@ -260,7 +259,7 @@ pub fn validate_coverage_with(
             if width < MIN_GAP_WIDTH_M {
                 return None;
             }
-            let neighbours = touching(&owned, &edges.tree, p)
+            let neighbours = touching(&geoms, &edges.tree, p)
                 .into_iter()
                 .map(key)
                 .collect();
@@ -277,7 +276,7 @@ pub fn validate_coverage_with(
     progress.stage("checking the boundary");
     let outside_boundary: Vec<Outside> = match &opts.boundary {
         None => Vec::new(),
-        Some(b) => outside_parts(&owned, b)
+        Some(b) => outside_parts(&geoms, b)
             .into_iter()
             .map(|(g, geom, area)| Outside {
                 grid: key(g),
@@ -584,7 +583,7 @@ fn chain_segments(flat: &FlatRings, segs: &[usize]) -> MultiLineString<f64> {
 }
 
 fn find_overlaps(
-    geoms: &[MultiPolygon<f64>],
+    geoms: &[&MultiPolygon<f64>],
     flat: &FlatRings,
     tree: &EnvTree,
     faulty: &[bool],
@@ -599,7 +598,7 @@ fn find_overlaps(
                 // only the intruder), so pair faulty grids with every neighbour, once.
                 .filter(move |&b| b != a && (b > a || !faulty[b]))
                 .filter_map(move |b| {
-                    let inter = geoms[a].intersection(&geoms[b]);
+                    let inter = geoms[a].intersection(geoms[b]);
                     let area = area_m2(&inter);
                     (area >= MIN_AREA_M2).then_some((a.min(b), a.max(b), inter, area))
                 })
@@ -610,10 +609,25 @@ fn find_overlaps(
     found
 }
 
+/// Union of a set of grids, whatever their state: grids with mismatched edges join through the
+/// polygon overlay, the rest through the exact edge dissolve.
+pub fn union(geoms: &[MultiPolygon<f64>]) -> MultiPolygon<f64> {
+    let geoms: Vec<&MultiPolygon<f64>> = geoms.iter().collect();
+    let flat = FlatRings::new(geoms.iter().copied());
+    let edges = check_edges(&flat);
+    let faulty: Vec<usize> = edges
+        .invalid
+        .iter()
+        .filter(|(_, segs)| !segs.is_empty())
+        .map(|(g, _)| *g)
+        .collect();
+    coverage_union(&geoms, &flat, &edges.matched, &faulty)
+}
+
 /// Union of the grids: exact edge dissolve for the well-formed grids, general overlay for the
 /// faulty ones (with invalid edges or geometry), then both together.
 pub fn coverage_union(
-    geoms: &[MultiPolygon<f64>],
+    geoms: &[&MultiPolygon<f64>],
     flat: &FlatRings,
     partner: &[u32],
     faulty_ids: &[usize],
@@ -651,7 +665,7 @@ pub fn coverage_union(
 /// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: a grid
 /// segment's midpoint lies on `p`'s boundary, or one of `p`'s edge midpoints lies on the grid's
 /// boundary (within a hair: the overlay may merge collinear edges and round coordinates).
-fn touching(geoms: &[MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Vec<usize> {
+fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Vec<usize> {
     use geo_types::{Line, Point};
     let Some(r) = p.bounding_rect() else {
         return Vec::new();
@@ -709,7 +723,7 @@ fn flat_env(segs: &[geo_types::Line<f64>], eps: f64) -> AABB<geo_types::Point<f6
 
 /// Parts of grids outside the boundary, with their areas.
 fn outside_parts(
-    geoms: &[MultiPolygon<f64>],
+    geoms: &[&MultiPolygon<f64>],
     boundary: &MultiPolygon<f64>,
 ) -> Vec<(usize, MultiPolygon<f64>, f64)> {
     let bflat = FlatRings::new(std::slice::from_ref(boundary));

@@ -21,7 +21,7 @@ use crate::spatial::rings::{EKey, VKey, vkey as bits};
 use crate::spatial::validity::{Meet, meet};
 use geo::InteriorPoint;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
-use rstar::{AABB, RTree, RTreeObject as _, primitives::GeomWithData, primitives::Rectangle};
+use rstar::{RTree, RTreeObject as _, primitives::GeomWithData, primitives::Rectangle};
 use std::collections::HashMap;
 
 /// Options for [`repair`].
@@ -219,7 +219,7 @@ pub fn repair_with(
     // Gaps: faces inside the boundary (or inside the grids' outline) covered by nobody.
     let mut open_gaps = Vec::new();
     let mut gap_faces: Vec<usize> = (0..n_faces)
-        .filter(|&f| owners[f].is_empty() && in_boundary[f] && faces.bounded[f])
+        .filter(|&f| owners[f].is_empty() && in_boundary[f])
         .collect();
     gap_faces.sort_by(|&a, &b| {
         polygon_area_m2(&faces.polys[a]).total_cmp(&polygon_area_m2(&faces.polys[b]))
@@ -503,8 +503,6 @@ fn dist_m(lm: &LocalMetric, p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 
 struct Faces {
     /// Face polygons (exterior CCW, holes CW).
     polys: Vec<Polygon<f64>>,
-    /// False for the unbounded face's pieces (never produced here; kept for clarity).
-    bounded: Vec<bool>,
     /// For each undirected edge, the faces on its two sides (`usize::MAX` = outside).
     edge_faces: HashMap<EKey, (usize, usize)>,
     /// Edges of each face as undirected keys with their end points.
@@ -619,10 +617,8 @@ fn build_faces(rings: &[(usize, usize, Ring)]) -> Faces {
             }
         }
     }
-    let bounded = vec![true; polys.len()];
     Faces {
         polys,
-        bounded,
         edge_faces,
         face_edges,
         coords,
@@ -647,13 +643,6 @@ fn border_lengths(
         *out.entry(assigned[other]).or_default() += len;
     }
     out
-}
-
-/// Bounding box as an rstar envelope (used by callers that index repaired grids).
-pub fn envelope(mp: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
-    use geo::BoundingRect;
-    mp.bounding_rect()
-        .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
 }
 
 #[cfg(test)]

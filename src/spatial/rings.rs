@@ -67,7 +67,8 @@ pub enum SegState {
 
 impl FlatRings {
     /// Flattens the geometries (rings must already be oriented: exteriors CCW, holes CW).
-    pub fn new(geoms: &[MultiPolygon<f64>]) -> FlatRings {
+    pub fn new<'a>(geoms: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> FlatRings {
+        let geoms: Vec<&MultiPolygon<f64>> = geoms.into_iter().collect();
         let total: usize = geoms
             .iter()
             .flat_map(|m| m.0.iter())
