@@ -10,6 +10,13 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
 started=$SECONDS
 
+step "the repository stands alone"
+# Nothing tracked may read or name a folder beside the clone: a user's clone has nothing there.
+if git grep -n -I -e '\.\./shared' -- . ':!scripts/test.sh'; then
+    echo "error: the tracked files above refer to ../shared; the repository must stand alone" >&2
+    exit 1
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

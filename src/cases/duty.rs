@@ -91,7 +91,7 @@ mod tests {
     fn cal() -> WorkingCalendar {
         let csv = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/calendar/cn-2026.csv"
+            "/geodata/sources/calendar/cn-2026.csv"
         ))
         .unwrap();
         WorkingCalendar::parse(&csv).unwrap()

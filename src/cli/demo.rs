@@ -26,10 +26,10 @@ struct GenerateArgs {
     #[arg(long, default_value = "geodata/zhangdian")]
     out: PathBuf,
     /// Folder with the real source data (outline, official names).
-    #[arg(long, default_value = "../shared/geodata-src")]
+    #[arg(long, default_value = "geodata/sources")]
     source: PathBuf,
     /// China's holiday calendar (date,kind,name).
-    #[arg(long, default_value = "../shared/calendar/cn-2026.csv")]
+    #[arg(long, default_value = "geodata/sources/calendar/cn-2026.csv")]
     calendar: PathBuf,
 }
 

