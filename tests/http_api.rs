@@ -9,6 +9,8 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use tessera::cases::duty::DutyMode;
+use tessera::demo::seed::SeedSource;
 use tessera::http::{AppState, app};
 use tessera::spatial::layer::{KeySource, read_layer};
 use tessera::spatial::synth::Rng;
@@ -17,7 +19,7 @@ use tessera::store::Store;
 use tower::ServiceExt;
 
 mod common;
-use common::fresh_pg_database;
+use common::{fresh_pg_database, postgres_admin_url};
 
 fn seed_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata/zhangdian")
@@ -36,16 +38,10 @@ enum Db {
 
 /// Both backends; PostgreSQL only when a test cluster is configured (required when
 /// `TESSERA_REQUIRE_POSTGRES` is set, as `scripts/test.sh` does).
-async fn databases() -> Vec<Db> {
+async fn databases(test: &str) -> Vec<Db> {
     let mut out = vec![Db::Sqlite(tempfile::tempdir().unwrap())];
-    match std::env::var("TESSERA_TEST_DATABASE_URL") {
-        Ok(admin) => out.push(Db::Postgres(fresh_pg_database(&admin).await)),
-        Err(_) if std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_some() => {
-            panic!("TESSERA_REQUIRE_POSTGRES is set but TESSERA_TEST_DATABASE_URL is not")
-        }
-        Err(_) => {
-            eprintln!("TESSERA_TEST_DATABASE_URL not set: PostgreSQL half of this test skipped")
-        }
+    if let Some(admin) = postgres_admin_url(test) {
+        out.push(Db::Postgres(fresh_pg_database(&admin).await));
     }
     out
 }
@@ -55,7 +51,7 @@ async fn start(db: &Db) -> AppState {
         Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
         Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
     };
-    tessera::demo::seed::seed_if_empty(&store, &seed_dir())
+    tessera::demo::seed::seed_if_empty(&store, &SeedSource::dir(&seed_dir()).unwrap())
         .await
         .unwrap();
     AppState::load(store).await.unwrap()
@@ -95,7 +91,7 @@ fn bbox(layer: &GridLayer) -> (f64, f64, f64, f64) {
 
 #[tokio::test]
 async fn first_start_seeds_serves_and_restart_keeps_it() {
-    for db in databases().await {
+    for db in databases("first_start_seeds_serves_and_restart_keeps_it").await {
         first_start(db).await;
     }
 }
@@ -118,22 +114,49 @@ async fn first_start(db: Db) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(one["properties"]["worker"]["role"], "grid_worker");
     // Who is on duty: the grid's worker on Friday 2026-11-27 10:00 (Shanghai), the
-    // community's rota worker of ISO week 48 on Saturday, on the seeded calendar and rota.
+    // community's rota worker of ISO week 48 on Saturday. Expected values come from the
+    // district's files, not from the service.
+    let workers: Value =
+        serde_json::from_str(&std::fs::read_to_string(seed_dir().join("workers.json")).unwrap())
+            .unwrap();
+    let own = workers["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["role"] == "grid_worker" && w["grids"][0] == "370303001001002")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
+    let rota = workers["on_call_rota"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["community_code"] == "370303001001")
+        .unwrap();
+    // The file's own rule (`on_call_rule`): in ISO week k, rota[(k - 1) mod rota length].
+    assert!(
+        workers["on_call_rule"]
+            .as_str()
+            .unwrap()
+            .contains("rota[(k - 1) mod rota length]")
+    );
+    let entries = rota["rota"].as_array().unwrap();
+    let week_48 = entries[(48 - 1) % entries.len()]["worker_id"]
+        .as_str()
+        .unwrap();
     let refs = state.0.refs.load();
     let friday_10 = 1_795_744_800; // 2026-11-27T02:00:00Z
     let saturday_10 = friday_10 + 86_400;
     let (w, duty) = refs.on_duty("370303001001002", "370303001001", friday_10);
     assert_eq!(
         (w.unwrap()["id"].as_str(), duty),
-        (Some("W370303001001002"), "office")
+        (Some(own), DutyMode::Office)
     );
     let (w, duty) = refs.on_duty("370303001001002", "370303001001", saturday_10);
-    let rota = &refs.on_call["370303001001"];
     assert_eq!(
-        w.unwrap()["id"].as_str(),
-        Some(rota[(48 - 1) % rota.len()].as_str())
+        (w.unwrap()["id"].as_str(), duty),
+        (Some(week_48), DutyMode::OnCall)
     );
-    assert_eq!(duty, "on_call");
     assert_eq!(
         call(&state, "GET", "/api/v1/on_call", None).await.0,
         StatusCode::NOT_FOUND
@@ -153,7 +176,7 @@ async fn first_start(db: Db) {
 
 #[tokio::test]
 async fn locate_agrees_with_the_cli_on_random_points() {
-    for db in databases().await {
+    for db in databases("locate_agrees_with_the_cli_on_random_points").await {
         locate_agrees(db).await;
     }
 }
@@ -263,7 +286,7 @@ fn with_keys_suffixed(layer: &GridLayer, suffix: &str) -> Value {
 
 #[tokio::test]
 async fn drafts_are_validated_and_bad_ones_not_published() {
-    for db in databases().await {
+    for db in databases("drafts_are_validated_and_bad_ones_not_published").await {
         drafts_validated(db).await;
     }
 }
@@ -354,7 +377,7 @@ async fn drafts_validated(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_swaps_the_index_atomically_under_load() {
-    for db in databases().await {
+    for db in databases("publish_swaps_the_index_atomically_under_load").await {
         publish_under_load(db).await;
     }
 }
@@ -458,7 +481,7 @@ async fn publish_under_load(db: Db) {
 
 #[tokio::test]
 async fn impact_and_limits() {
-    for db in databases().await {
+    for db in databases("impact_and_limits").await {
         impact_and_limits_on(db).await;
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -27,20 +27,36 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Starts `tessera serve` on port 0 and waits for the line naming its address.
-fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+/// `tessera serve` on port 0 with a data folder, run from that folder (never the repository),
+/// with no `TESSERA_*` or `DATABASE_URL` from the caller's environment.
+fn serve_command(data_dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .arg("--seed-dir")
-        .arg(root().join("geodata/zhangdian"))
+        .current_dir(data_dir)
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("TESSERA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Starts `tessera serve` on port 0 and waits for the line naming its address.
+fn serve(data_dir: &Path, database_url: Option<&str>) -> Server {
+    let mut cmd = serve_command(data_dir);
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
+    start(cmd)
+}
+
+/// Spawns a prepared `serve` command and waits for the line naming its address.
+fn start(mut cmd: Command) -> Server {
     let mut child = cmd.spawn().expect("start tessera serve");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a first line").expect("stdout");
@@ -162,13 +178,85 @@ fn binary_starts_seeds_serves_and_stops_gracefully() {
 }
 
 #[test]
+fn starts_from_any_directory_with_the_built_in_district() {
+    // Only --bind and --data-dir, from an empty folder outside the repository.
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), None);
+    let (s, v) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/locate?lon=118.05&lat=36.81",
+        "",
+    );
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["grid"]["key"].as_str().unwrap().starts_with("370303"),
+        "{v}"
+    );
+    let (_, h) = http(&server.addr, "GET", "/healthz", "");
+    assert_eq!(h["index"]["grids"], 1466, "{h}");
+    let (_, layers) = http(&server.addr, "GET", "/api/v1/layers", "");
+    assert_eq!(
+        layers["publishes"][0]["reason"],
+        "initial seed from the built-in Zhangdian demo district"
+    );
+}
+
+#[test]
+fn seed_dir_loads_a_district_and_a_bad_one_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // A district folder of the same layout, elsewhere, named by the environment variable.
+    let district = dir.path().join("district");
+    for name in [
+        "grids.geojson",
+        "boundary.geojson",
+        "streets.geojson",
+        "communities.geojson",
+        "workers.json",
+        "departments.json",
+        "categories.json",
+        "cases-sample.json",
+        "calendar/cn-2026.csv",
+    ] {
+        let to = district.join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join("geodata/zhangdian").join(name), &to).unwrap();
+    }
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut cmd = serve_command(&data);
+    cmd.env("TESSERA_SEED_DIR", &district);
+    let server = start(cmd);
+    let (_, layers) = http(&server.addr, "GET", "/api/v1/layers", "");
+    assert_eq!(
+        layers["publishes"][0]["reason"].as_str(),
+        Some(format!("initial seed from {}", district.display()).as_str())
+    );
+    drop(server);
+    // A missing folder, or one without grids, is a start-up error naming what is wrong.
+    std::fs::remove_file(district.join("workers.json")).unwrap();
+    for (seed, names) in [
+        (dir.path().join("nowhere"), "nowhere"),
+        (district.clone(), "workers.json"),
+    ] {
+        let out = serve_command(&data)
+            .arg("--seed-dir")
+            .arg(&seed)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains(names), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
 fn two_processes_on_one_postgis_see_each_others_publish() {
-    let Ok(admin) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_none(),
-            "TESSERA_REQUIRE_POSTGRES is set but TESSERA_TEST_DATABASE_URL is not"
-        );
-        eprintln!("TESSERA_TEST_DATABASE_URL not set: skipped");
+    let Some(admin) =
+        common::postgres_admin_url("two_processes_on_one_postgis_see_each_others_publish")
+    else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -207,8 +295,7 @@ fn two_processes_on_one_postgis_see_each_others_publish() {
 
 #[test]
 fn processes_starting_together_seed_once() {
-    let Ok(admin) = std::env::var("TESSERA_TEST_DATABASE_URL") else {
-        assert!(std::env::var_os("TESSERA_REQUIRE_POSTGRES").is_none());
+    let Some(admin) = common::postgres_admin_url("processes_starting_together_seed_once") else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();

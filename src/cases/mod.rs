@@ -1,3 +1,6 @@
-//! Pure case-domain rules (no I/O, no clock: callers pass `now`). So far: who is on duty.
+//! Pure case-domain rules (no I/O, no clock: callers pass `now`): the working calendar, the
+//! urgency and 30135 service level, and who is on duty.
 
+pub mod calendar;
 pub mod duty;
+pub mod sla;

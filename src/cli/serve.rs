@@ -1,6 +1,7 @@
 //! `tessera serve`: the service on the embedded SQLite database (default) with the demo
 //! district seeded on first start.
 
+use crate::demo::seed::SeedSource;
 use crate::http::{AppState, app_with_limit};
 use crate::store::Store;
 use std::path::PathBuf;
@@ -22,9 +23,10 @@ pub struct Args {
     /// Largest accepted request body (a grid layer upload), MiB.
     #[arg(long, env = "TESSERA_MAX_BODY_MB", default_value_t = 64)]
     max_body_mb: usize,
-    /// Demo district loaded into an empty database.
-    #[arg(long, default_value = "geodata/zhangdian")]
-    seed_dir: PathBuf,
+    /// District loaded into an empty database: a folder laid out like `geodata/zhangdian/`
+    /// (default: the Zhangdian demo district built into the binary).
+    #[arg(long, env = "TESSERA_SEED_DIR")]
+    seed_dir: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -43,13 +45,17 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(a: Args) -> anyhow::Result<()> {
+    let source = match &a.seed_dir {
+        None => SeedSource::Embedded,
+        Some(dir) => SeedSource::dir(dir)?,
+    };
     let store = Store::open(a.database_url.as_deref(), &a.data_dir).await?;
     tracing::info!(backend = store.backend(), "database ready");
-    if crate::demo::seed::seed_if_empty(&store, &a.seed_dir).await? {
-        tracing::info!(from = %a.seed_dir.display(), "seeded the demo district");
+    if crate::demo::seed::seed_if_empty(&store, &source).await? {
+        tracing::info!(from = %source.describe(), "seeded the district");
     }
     let state = AppState::load(store).await?;
-    crate::http::spawn_publish_listener(state.clone());
+    crate::http::spawn_change_listener(state.clone());
     let live = state.0.live.load_full();
     let listener = tokio::net::TcpListener::bind(&a.bind)
         .await

@@ -32,17 +32,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-/// Default urgency of a category, used at triage (分流).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Urgency {
-    /// Danger to life or property: act at once.
-    Red,
-    /// Needs attention within the service level.
-    Yellow,
-    /// Routine.
-    Green,
-}
+pub use crate::cases::sla::Urgency;
 
 /// Who owns a case of a category by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

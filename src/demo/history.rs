@@ -36,8 +36,11 @@
 //! in summer), and over grids by population and kind. The incident adds 230 reports about one
 //! housing estate not delivered on time, all in one urban residential grid, over three weeks.
 
-use crate::demo::calendar::{Date, TIMEZONE};
-use crate::demo::catalog::{CATEGORIES, Category, Handler, Urgency};
+use crate::cases::calendar::{Date, TIMEZONE};
+use crate::cases::sla::{
+    ACCEPT_WITHIN_S, REPLY_WITHIN_S, RESOLVE_WITHIN_S, Urgency, VISIT_WITHIN_S,
+};
+use crate::demo::catalog::{CATEGORIES, Category, Handler};
 use crate::demo::people::GridInfo;
 use crate::spatial::synth::Rng;
 use serde::Serialize;
@@ -47,15 +50,6 @@ use std::collections::BTreeMap;
 const MINUTE: i64 = 60;
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
-
-/// 30135: accept (or arrive) within 30 minutes of the report.
-pub const ACCEPT_WITHIN_S: i64 = 30 * MINUTE;
-/// 30135: a clear reply within 1 day.
-pub const REPLY_WITHIN_S: i64 = DAY;
-/// 30135: resolved within 3 days.
-pub const RESOLVE_WITHIN_S: i64 = 3 * DAY;
-/// 30135: follow-up visit within 5 days.
-pub const VISIT_WITHIN_S: i64 = 5 * DAY;
 
 /// Reports in the mass incident.
 pub const INCIDENT_CASES: usize = 230;
@@ -603,7 +597,7 @@ fn slots(start: Date, end: Date) -> Vec<Slot> {
     let mut first = start;
     while first <= end {
         let last_of_month = Date {
-            day: crate::demo::calendar::days_in_month(first.year, first.month),
+            day: crate::cases::calendar::days_in_month(first.year, first.month),
             ..first
         };
         let last = last_of_month.min(end);
@@ -1008,14 +1002,14 @@ pub fn cases_sample(
     let end = Date {
         year,
         month,
-        day: day.clamp(1, crate::demo::calendar::days_in_month(year, month)),
+        day: day.clamp(1, crate::cases::calendar::days_in_month(year, month)),
     };
     let start = Date {
         year: year - 1,
         month,
         day: end
             .day
-            .min(crate::demo::calendar::days_in_month(year - 1, month)),
+            .min(crate::cases::calendar::days_in_month(year - 1, month)),
     }
     .add_days(1);
     let now = at(end.add_days(1), 0, 0) - 1;

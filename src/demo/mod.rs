@@ -40,7 +40,7 @@ pub enum DemoError {
     District(#[from] district::DistrictError),
     /// The holiday calendar is malformed.
     #[error("{0}: {1}")]
-    Calendar(PathBuf, calendar::CalendarError),
+    Calendar(PathBuf, crate::cases::calendar::CalendarError),
 }
 
 /// The sample cases cover the 12 months ending on this day (the generator has no clock).

@@ -34,7 +34,7 @@
 //! (empty for street- and community-wide roles other than the cadre). Outside office hours one
 //! grid worker per community is on call, week by week, as `on_call_rule` explains.
 
-use crate::demo::calendar::{TIMEZONE, WORKING_HOURS};
+use crate::cases::calendar::{TIMEZONE, WORKING_HOURS};
 use crate::demo::catalog;
 use crate::spatial::synth::Rng;
 use serde::Serialize;

@@ -1,11 +1,99 @@
-//! Seeding a new database with the demo district: the grids as layer version 1 (published by
-//! `system`), and streets, communities, workers, departments and categories as reference data.
+//! Seeding a new database with a district: the grids as layer version 1 (published by
+//! `system`), and streets, communities, workers, departments, categories, the on-call rota, the
+//! working calendar and the open sample cases as reference data.
+//!
+//! The Zhangdian demo district (`geodata/zhangdian/`) is compiled into the binary (deflated),
+//! so `tessera serve` seeds from any working directory; `--seed-dir` loads another district
+//! laid out the same way.
 
+use crate::cases::calendar::WorkingCalendar;
 use crate::spatial::coverage::{CoverageOptions, validate_coverage};
 use crate::spatial::layer::{KeySource, read_boundary, read_layer};
-use crate::store::{RefItem, Store};
+use crate::store::{RefItem, RefKind, Store};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The files a district folder must hold.
+pub const DISTRICT_FILES: [&str; 9] = [
+    "grids.geojson",
+    "boundary.geojson",
+    "streets.geojson",
+    "communities.geojson",
+    "workers.json",
+    "departments.json",
+    "categories.json",
+    "cases-sample.json",
+    "calendar/cn-2026.csv",
+];
+
+/// The Zhangdian demo district, embedded at build time.
+#[derive(rust_embed::Embed)]
+#[folder = "geodata/zhangdian/"]
+struct Zhangdian;
+
+/// Where a district is seeded from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedSource {
+    /// The Zhangdian demo district built into the binary.
+    Embedded,
+    /// A folder laid out like `geodata/zhangdian/` (see [`DISTRICT_FILES`]).
+    Dir(PathBuf),
+}
+
+impl SeedSource {
+    /// A folder source after checking that it exists and holds every file of a district, so a
+    /// wrong `--seed-dir` is refused at start-up whether or not the database needs seeding.
+    pub fn dir(dir: &Path) -> Result<SeedSource, SeedError> {
+        let meta = std::fs::metadata(dir).map_err(|e| {
+            SeedError::File(
+                dir.display().to_string(),
+                format!("cannot read the seed folder: {e}"),
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err(SeedError::File(
+                dir.display().to_string(),
+                "the seed folder is not a directory".into(),
+            ));
+        }
+        for name in DISTRICT_FILES {
+            let p = dir.join(name);
+            std::fs::File::open(&p)
+                .map_err(|e| SeedError::File(p.display().to_string(), e.to_string()))?;
+        }
+        Ok(SeedSource::Dir(dir.to_path_buf()))
+    }
+
+    /// Says where the district comes from, for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            SeedSource::Embedded => "the built-in Zhangdian demo district".into(),
+            SeedSource::Dir(d) => d.display().to_string(),
+        }
+    }
+
+    fn read(&self, name: &str) -> Result<String, SeedError> {
+        match self {
+            SeedSource::Embedded => {
+                let file = Zhangdian::get(name).ok_or_else(|| {
+                    SeedError::File(name.into(), "not built into this binary".into())
+                })?;
+                String::from_utf8(file.data.into_owned())
+                    .map_err(|e| SeedError::File(name.into(), e.to_string()))
+            }
+            SeedSource::Dir(dir) => {
+                let p = dir.join(name);
+                std::fs::read_to_string(&p)
+                    .map_err(|e| SeedError::File(p.display().to_string(), e.to_string()))
+            }
+        }
+    }
+
+    fn json(&self, name: &str) -> Result<Value, SeedError> {
+        serde_json::from_str(&self.read(name)?)
+            .map_err(|e| SeedError::File(name.into(), e.to_string()))
+    }
+}
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
@@ -18,25 +106,16 @@ pub enum SeedError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn read(dir: &Path, name: &str) -> Result<String, SeedError> {
-    let p = dir.join(name);
-    std::fs::read_to_string(&p).map_err(|e| SeedError::File(p.display().to_string(), e.to_string()))
-}
-
-fn json(dir: &Path, name: &str) -> Result<Value, SeedError> {
-    serde_json::from_str(&read(dir, name)?).map_err(|e| SeedError::File(name.into(), e.to_string()))
-}
-
-/// Seeds `store` from `dir` (e.g. `geodata/zhangdian`) when it has never been seeded and has no
-/// layer. Returns whether it seeded. When several processes start on one empty database, exactly
-/// one seeds; the others start empty and pick the layer up when its publish is announced.
-pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError> {
+/// Seeds `store` from `source` when it has never been seeded and has no layer. Returns whether
+/// it seeded. When several processes start on one empty database, exactly one seeds; the others
+/// start empty and pick the layer up when its publish is announced.
+pub async fn seed_if_empty(store: &Store, source: &SeedSource) -> Result<bool, SeedError> {
     if !store.layers().await?.is_empty() || !store.claim_seed().await? {
         return Ok(false);
     }
-    let layer = read_layer(&read(dir, "grids.geojson")?, &KeySource::Default)
+    let layer = read_layer(&source.read("grids.geojson")?, &KeySource::Default)
         .map_err(|e| SeedError::File("grids.geojson".into(), e.to_string()))?;
-    let boundary = read_boundary(&read(dir, "boundary.geojson")?)
+    let boundary = read_boundary(&source.read("boundary.geojson")?)
         .map_err(|e| SeedError::File("boundary.geojson".into(), e.to_string()))?;
     let (layer, report) = tokio::task::spawn_blocking(move || {
         let report = validate_coverage(
@@ -66,14 +145,14 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
             meta.id,
             "system",
             !report.valid,
-            Some("initial seed from geodata/zhangdian"),
+            Some(&format!("initial seed from {}", source.describe())),
         )
         .await?;
     for (kind, file) in [
-        ("streets", "streets.geojson"),
-        ("communities", "communities.geojson"),
+        (RefKind::Streets, "streets.geojson"),
+        (RefKind::Communities, "communities.geojson"),
     ] {
-        let fc = json(dir, file)?;
+        let fc = source.json(file)?;
         let items: Vec<RefItem> = fc["features"]
             .as_array()
             .into_iter()
@@ -90,11 +169,16 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
         store.put_reference(kind, &items).await?;
     }
     for (kind, file, list, key) in [
-        ("workers", "workers.json", "workers", "id"),
-        ("departments", "departments.json", "departments", "code"),
-        ("categories", "categories.json", "categories", "code"),
+        (RefKind::Workers, "workers.json", "workers", "id"),
+        (
+            RefKind::Departments,
+            "departments.json",
+            "departments",
+            "code",
+        ),
+        (RefKind::Categories, "categories.json", "categories", "code"),
     ] {
-        let doc = json(dir, file)?;
+        let doc = source.json(file)?;
         let mut items: Vec<RefItem> = doc[list]
             .as_array()
             .into_iter()
@@ -105,7 +189,7 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
                 geometry: None,
             })
             .collect();
-        if kind == "departments" {
+        if kind == RefKind::Departments {
             // Mediation committees are served with the departments.
             items.extend(
                 doc["mediation_committees"]
@@ -122,7 +206,7 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
         store.put_reference(kind, &items).await?;
     }
     // The sample's open cases, so a draft's impact can be shown from the first start.
-    let cases = json(dir, "cases-sample.json")?;
+    let cases = source.json("cases-sample.json")?;
     let open: Vec<RefItem> = cases["cases"]
         .as_array()
         .into_iter()
@@ -134,9 +218,9 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
             geometry: None,
         })
         .collect();
-    store.put_reference(OPEN_CASES, &open).await?;
+    store.put_reference(RefKind::OpenCases, &open).await?;
     // The duty rota and the working calendar, for "who is on duty now".
-    let workers = json(dir, "workers.json")?;
+    let workers = source.json("workers.json")?;
     let rota: Vec<RefItem> = workers["on_call_rota"]
         .as_array()
         .into_iter()
@@ -147,13 +231,13 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
             geometry: None,
         })
         .collect();
-    store.put_reference(ON_CALL, &rota).await?;
-    let csv = read(dir, "calendar/cn-2026.csv")?;
-    crate::demo::calendar::WorkingCalendar::parse(&csv)
+    store.put_reference(RefKind::OnCallRota, &rota).await?;
+    let csv = source.read("calendar/cn-2026.csv")?;
+    WorkingCalendar::parse(&csv)
         .map_err(|e| SeedError::File("calendar/cn-2026.csv".into(), e.to_string()))?;
     store
         .put_reference(
-            CALENDAR,
+            RefKind::Calendar,
             &[RefItem {
                 key: "cn-2026".into(),
                 properties: serde_json::json!({ "csv": csv }),
@@ -163,11 +247,3 @@ pub async fn seed_if_empty(store: &Store, dir: &Path) -> Result<bool, SeedError>
         .await?;
     Ok(true)
 }
-
-/// Reference kind holding each community's on-call rota.
-pub const ON_CALL: &str = "on_call";
-/// Reference kind holding the working calendar (`{"csv": …}`).
-pub const CALENDAR: &str = "calendar";
-
-/// Reference kind holding the open cases used for a draft's impact.
-pub const OPEN_CASES: &str = "open_cases";

@@ -4,6 +4,7 @@
 
 use super::{ApiError, AppState};
 use crate::spatial::layer::Grid;
+use crate::store::RefKind;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -118,7 +119,7 @@ pub(crate) async fn grid(
         .ok_or_else(|| ApiError::not_found(format!("no grid {key:?} in the published layer")))?;
     let g = &live.layer.grids[*i];
     let mut f = feature(g);
-    if let Some(w) = state.0.refs.load().worker_of_grid.get(&key) {
+    if let Some(w) = state.0.refs.load().grid_worker(&key) {
         f["properties"]["worker"] = w.clone();
     }
     Ok(Json(f))
@@ -133,11 +134,7 @@ pub(crate) async fn reference(
     Path(kind): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let refs = state.0.refs.load();
-    let Some(items) = refs
-        .items
-        .get(&kind)
-        .filter(|_| super::REF_KINDS.contains(&kind.as_str()))
-    else {
+    let Some(items) = RefKind::served(&kind).map(|k| refs.list(k)) else {
         return Err(ApiError::not_found(format!(
             "no resource /api/v1/{kind}; try grids, streets, communities, workers, departments, categories, layers, locate"
         )));

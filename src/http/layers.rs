@@ -238,7 +238,7 @@ pub(crate) async fn impact(
     let cases = state
         .0
         .store
-        .reference(crate::demo::seed::OPEN_CASES)
+        .reference(crate::store::RefKind::OpenCases)
         .await?;
     let live = state.0.live.load_full();
     let refs = state.0.refs.load_full();
@@ -296,7 +296,7 @@ pub(crate) async fn impact(
                 json!({"grid": g.key, "change": change, "area_share_moving": share,
                               "households_moving": (hh * share).round()}),
             );
-            if let Some(w) = refs.worker_of_grid.get(&g.key) {
+            if let Some(w) = refs.grid_worker(&g.key) {
                 workers.push(
                     json!({"worker": w["id"], "name": w["name"], "grid": g.key, "change": change}),
                 );

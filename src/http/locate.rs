@@ -101,10 +101,7 @@ pub(crate) async fn locate(
             .map(|u| json!({"code": u["code"], "name": u["name"]}))
             .unwrap_or(Value::Null)
     };
-    let now_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now_s = super::now_s();
     let community = prop("community");
     let (worker, duty) = refs.on_duty(&g.key, community.as_str().unwrap_or_default(), now_s);
     let worker = worker

@@ -11,17 +11,18 @@ mod layers;
 mod locate;
 pub mod metrics;
 pub mod openapi;
+pub mod refs;
 
 use crate::spatial::{GridLayer, Locator};
-use crate::store::{RefItem, Store, StoreError};
+use crate::store::{RefItem, RefKind, Store, StoreError};
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use error::ApiError;
+pub use refs::Refs;
 
 /// Largest accepted request body (a grid layer upload), bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -71,104 +72,6 @@ impl Live {
     }
 }
 
-/// Reference data of the district, cached in memory.
-#[derive(Debug, Default)]
-pub struct Refs {
-    /// Items by kind (`streets`, `communities`, `workers`, `departments`, `categories`).
-    pub items: HashMap<String, Vec<RefItem>>,
-    /// The full-time grid worker of each grid, by grid code.
-    pub worker_of_grid: HashMap<String, Value>,
-    /// Community and street properties by code.
-    pub unit_by_code: HashMap<String, Value>,
-    /// Every worker by id.
-    pub worker_by_id: HashMap<String, Value>,
-    /// Each community's on-call worker ids, in week order.
-    pub on_call: HashMap<String, Vec<String>>,
-    /// The working calendar (none: every weekday is a working day).
-    pub calendar: Option<crate::demo::calendar::WorkingCalendar>,
-}
-
-impl Refs {
-    fn build(items: HashMap<String, Vec<RefItem>>) -> Refs {
-        let mut worker_of_grid = HashMap::new();
-        for w in items.get("workers").into_iter().flatten() {
-            if w.properties["role"] == "grid_worker" {
-                for g in w.properties["grids"].as_array().into_iter().flatten() {
-                    if let Some(code) = g.as_str() {
-                        worker_of_grid.insert(code.to_string(), w.properties.clone());
-                    }
-                }
-            }
-        }
-        let mut unit_by_code = HashMap::new();
-        for kind in ["streets", "communities"] {
-            for item in items.get(kind).into_iter().flatten() {
-                unit_by_code.insert(item.key.clone(), item.properties.clone());
-            }
-        }
-        let worker_by_id = items
-            .get("workers")
-            .into_iter()
-            .flatten()
-            .map(|w| (w.key.clone(), w.properties.clone()))
-            .collect();
-        let on_call = items
-            .get(crate::demo::seed::ON_CALL)
-            .into_iter()
-            .flatten()
-            .map(|r| {
-                let ids = r.properties["rota"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e["worker_id"].as_str().map(str::to_string))
-                    .collect();
-                (r.key.clone(), ids)
-            })
-            .collect();
-        let calendar = items
-            .get(crate::demo::seed::CALENDAR)
-            .and_then(|v| v.first())
-            .and_then(|c| c.properties["csv"].as_str())
-            .and_then(|csv| crate::demo::calendar::WorkingCalendar::parse(csv).ok());
-        Refs {
-            items,
-            worker_of_grid,
-            unit_by_code,
-            worker_by_id,
-            on_call,
-            calendar,
-        }
-    }
-
-    /// The worker answering for grid `grid` of community `community` at Unix time `now_s`, and
-    /// whether that is the grid's office-hours worker or the on-call one.
-    pub fn on_duty(
-        &self,
-        grid: &str,
-        community: &str,
-        now_s: i64,
-    ) -> (Option<&Value>, &'static str) {
-        use crate::cases::duty::{Duty, duty_at, on_call};
-        let duty = match &self.calendar {
-            Some(c) => duty_at(now_s, c),
-            None => Duty::Office,
-        };
-        match duty {
-            Duty::Office => (self.worker_of_grid.get(grid), "office"),
-            Duty::OnCall { week } => {
-                let w = self
-                    .on_call
-                    .get(community)
-                    .and_then(|rota| on_call(rota, week))
-                    .and_then(|id| self.worker_by_id.get(id))
-                    .or_else(|| self.worker_of_grid.get(grid));
-                (w, "on_call")
-            }
-        }
-    }
-}
-
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -179,39 +82,72 @@ pub struct App {
     pub store: Store,
     /// The published layer's index, swapped atomically on publish.
     pub live: ArcSwap<Live>,
-    /// Reference data.
+    /// Reference data, swapped when it changes.
     pub refs: ArcSwap<Refs>,
     /// Request counters for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Serializes publishing and reloading within this process, so the index served is always
+    /// the layer of the last recorded publish.
+    pub publish_lock: tokio::sync::Mutex<()>,
 }
 
-/// The kinds of reference data the service serves.
-pub const REF_KINDS: [&str; 5] = [
-    "streets",
-    "communities",
-    "workers",
-    "departments",
-    "categories",
-];
-
-/// Reference kinds loaded for internal use only (not served as resources).
-const INTERNAL_KINDS: [&str; 2] = [crate::demo::seed::ON_CALL, crate::demo::seed::CALENDAR];
-
 impl AppState {
-    /// Loads the published layer and the reference data from the store.
+    /// Loads the published layer and the reference data from the store. Fails when stored
+    /// reference data cannot be read (e.g. a corrupt working calendar).
     pub async fn load(store: Store) -> Result<AppState, StoreError> {
         let live = load_live(&store).await?;
-        let mut items = HashMap::new();
-        for kind in REF_KINDS.into_iter().chain(INTERNAL_KINDS) {
-            items.insert(kind.to_string(), store.reference(kind).await?);
-        }
+        let refs = load_refs(&store).await?;
         Ok(AppState(Arc::new(App {
             store,
             live: ArcSwap::from_pointee(live),
-            refs: ArcSwap::from_pointee(Refs::build(items)),
+            refs: ArcSwap::from_pointee(refs),
             metrics: metrics::Metrics::default(),
+            publish_lock: tokio::sync::Mutex::new(()),
         })))
     }
+
+    /// Replaces the reference items of one kind and swaps the in-memory copy (other processes
+    /// on the same PostgreSQL database reload on the announcement).
+    pub async fn put_reference(&self, kind: RefKind, items: &[RefItem]) -> Result<(), StoreError> {
+        self.0.store.put_reference(kind, items).await?;
+        self.reload_refs().await
+    }
+
+    /// Reloads the reference data from the store and swaps it in.
+    pub async fn reload_refs(&self) -> Result<(), StoreError> {
+        let refs = load_refs(&self.0.store).await?;
+        self.0.refs.store(Arc::new(refs));
+        Ok(())
+    }
+}
+
+async fn load_refs(store: &Store) -> Result<Refs, StoreError> {
+    let mut items = HashMap::new();
+    for kind in RefKind::ALL {
+        items.insert(kind, store.reference(kind).await?);
+    }
+    let refs = Refs::build(items)?;
+    let year = crate::cases::calendar::shanghai_local(now_s()).0.year;
+    match &refs.roster.calendar {
+        Some(c) if c.year != year => tracing::warn!(
+            calendar = c.year,
+            year,
+            "no working calendar for this year: office hours follow the plain Monday–Friday week"
+        ),
+        None => tracing::warn!(
+            "no working calendar stored: office hours follow the plain Monday–Friday week"
+        ),
+        Some(_) => {}
+    }
+    Ok(refs)
+}
+
+/// The current Unix time in seconds.
+pub(crate) fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
 }
 
 async fn load_live(store: &Store) -> Result<Live, StoreError> {
@@ -221,47 +157,57 @@ async fn load_live(store: &Store) -> Result<Live, StoreError> {
     }
 }
 
-/// Reloads the published layer when another process publishes (PostgreSQL only: LISTEN on the
-/// publish channel). Runs until the process ends; reconnects after errors.
-pub fn spawn_publish_listener(state: AppState) {
+/// Keeps this process in step with others on the same PostgreSQL database: reloads the
+/// published layer when a publish is announced and the reference data when it changes. Runs
+/// until the process ends; reconnects after errors and catches up on what it missed.
+pub fn spawn_change_listener(state: AppState) {
     let crate::store::Store::Postgres(pg) = &state.0.store else {
         return;
     };
     let pg = pg.clone();
     tokio::spawn(async move {
         loop {
-            let mut listener = match pg.listen_publishes().await {
+            let mut listener = match pg.listen_changes().await {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::warn!(error = %e, "publish listener: cannot listen; retrying");
+                    tracing::warn!(error = %e, "change listener: cannot listen; retrying");
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     continue;
                 }
             };
-            // Catch up on anything published while not listening.
+            // Catch up on anything changed while not listening.
             if let Err(e) = refresh(&state).await {
-                tracing::warn!(error = %e, "publish listener: refresh failed");
+                tracing::warn!(error = %e, "change listener: refresh failed");
+            }
+            if let Err(e) = state.reload_refs().await {
+                tracing::warn!(error = %e, "change listener: reference reload failed");
             }
             loop {
-                match listener.recv().await {
-                    Ok(n) => {
-                        tracing::info!(layer = n.payload(), "publish announced");
-                        if let Err(e) = refresh(&state).await {
-                            tracing::warn!(error = %e, "publish listener: refresh failed");
-                        }
-                    }
+                let n = match listener.recv().await {
+                    Ok(n) => n,
                     Err(e) => {
-                        tracing::warn!(error = %e, "publish listener: connection lost; reconnecting");
+                        tracing::warn!(error = %e, "change listener: connection lost; reconnecting");
                         break;
                     }
+                };
+                let result = if n.channel() == crate::store::postgres::REFERENCE_CHANNEL {
+                    tracing::info!(kind = n.payload(), "reference data changed");
+                    state.reload_refs().await
+                } else {
+                    tracing::info!(layer = n.payload(), "publish announced");
+                    refresh(&state).await
+                };
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "change listener: reload failed");
                 }
             }
         }
     });
 }
 
-/// Swaps in the published layer if it is not the one being served.
+/// Swaps in the layer of the last recorded publish if it is not the one being served.
 pub async fn refresh(state: &AppState) -> Result<(), StoreError> {
+    let _turn = state.0.publish_lock.lock().await;
     let Some(event) = state.0.store.publishes().await?.into_iter().next() else {
         return Ok(());
     };

@@ -16,6 +16,7 @@
 use crate::spatial::dissolve::{assemble, trace_rings};
 use crate::spatial::layer::GridLayer;
 use crate::spatial::measure::{area_m2, polygon_area_m2, width_m};
+use crate::spatial::predicates::orient;
 use crate::spatial::rings::{FlatRings, SegState, match_segments};
 use crate::spatial::validity::{self, Meet, meet};
 use geo::{BooleanOps, BoundingRect, Distance, Euclidean};
@@ -347,15 +348,6 @@ pub fn check_edges(flat: &FlatRings) -> EdgeCheck {
         matched: m.partner,
         tree,
     }
-}
-
-#[inline]
-fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
-    robust::orient2d(
-        robust::Coord { x: a.x, y: a.y },
-        robust::Coord { x: b.x, y: b.y },
-        robust::Coord { x: c.x, y: c.y },
-    )
 }
 
 fn seg_env_intersects(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {

@@ -7,6 +7,7 @@
 //! touching at a corner across a gap) the tracer takes the sharpest left turn, so rings separate
 //! at such pinch points instead of crossing.
 
+use crate::spatial::predicates::orient;
 use crate::spatial::rings::{EKey, VKey, vkey as bits};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use std::collections::HashMap;
@@ -138,11 +139,7 @@ pub fn point_in_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
     for w in ring.windows(2) {
         let (a, b) = (w[0], w[1]);
         if (a.y > p.y) != (b.y > p.y) {
-            let o = robust::orient2d(
-                robust::Coord { x: a.x, y: a.y },
-                robust::Coord { x: b.x, y: b.y },
-                robust::Coord { x: p.x, y: p.y },
-            );
+            let o = orient(a, b, p);
             if (b.y > a.y && o > 0.0) || (b.y < a.y && o < 0.0) {
                 inside = !inside;
             }

@@ -8,11 +8,14 @@
 //! geometry: x and y scaled by the ellipsoid's radii of curvature at the reference latitude,
 //! accurate to well under 0.1 % over a few kilometres.
 
+use crate::spatial::predicates::segment_distance_2;
 use geo_types::{Coord, MultiPolygon, Polygon};
 use std::collections::BinaryHeap;
 
-const WGS84_A: f64 = 6_378_137.0;
-const WGS84_E2: f64 = 0.006_694_379_990_141_316;
+/// WGS84 semi-major axis, metres (NIMA TR8350.2).
+pub const WGS84_A: f64 = 6_378_137.0;
+/// WGS84 first eccentricity squared (from the flattening 1/298.257223563).
+pub const WGS84_E2: f64 = 0.006_694_379_990_141_316;
 
 /// Area of a (multi)polygon in square metres on the WGS84 ellipsoid, holes subtracted, edges
 /// straight in lon/lat.
@@ -93,7 +96,7 @@ impl LocalMetric {
         LocalMetric {
             lon0,
             lat0,
-            m_per_deg_lon: n * phi.cos() * rad,
+            m_per_deg_lon: n * phi.cos().abs() * rad,
             m_per_deg_lat: m * rad,
         }
     }
@@ -169,23 +172,11 @@ fn signed_dist(p: Coord<f64>, rings: &[Vec<Coord<f64>>]) -> f64 {
             if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
                 inside = !inside;
             }
-            best = best.min(seg_dist2(p, a, b));
+            best = best.min(segment_distance_2(p, a, b));
         }
     }
     let d = best.sqrt();
     if inside { d } else { -d }
-}
-
-fn seg_dist2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (qx, qy) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
-    qx * qx + qy * qy
 }
 
 #[derive(PartialEq)]

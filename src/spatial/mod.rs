@@ -10,6 +10,7 @@ pub mod dissolve;
 pub mod layer;
 pub mod locate;
 pub mod measure;
+pub mod predicates;
 pub mod repair;
 pub mod rings;
 pub mod synth;

@@ -488,15 +488,7 @@ fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -
 }
 
 fn dist_m(lm: &LocalMetric, p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (p, a, b) = (lm.to_xy(p), lm.to_xy(a), lm.to_xy(b));
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (a.x + t * dx - p.x).hypot(a.y + t * dy - p.y)
+    crate::spatial::predicates::segment_distance_2(lm.to_xy(p), lm.to_xy(a), lm.to_xy(b)).sqrt()
 }
 
 /// Faces of the planar graph of all noded edges.

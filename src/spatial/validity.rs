@@ -6,6 +6,7 @@
 //! that overlap. Touching at single points is allowed, as in OGC.
 
 use crate::spatial::layer::signed_area;
+use crate::spatial::predicates::orient;
 use geo_types::{Coord, MultiPolygon};
 
 /// One validity problem.
@@ -19,15 +20,6 @@ pub struct Problem {
 
 /// Most problems reported per grid (the first ones found, in ring order).
 pub const MAX_PROBLEMS: usize = 8;
-
-#[inline]
-fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
-    robust::orient2d(
-        robust::Coord { x: a.x, y: a.y },
-        robust::Coord { x: b.x, y: b.y },
-        robust::Coord { x: c.x, y: c.y },
-    )
-}
 
 /// How two segments meet.
 #[derive(Debug, Clone, Copy, PartialEq)]

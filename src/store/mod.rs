@@ -70,6 +70,75 @@ pub struct PublishEvent {
     pub reason: Option<String>,
 }
 
+/// The kinds of reference data a district has. Stored under [`RefKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RefKind {
+    /// Streets and towns (街道/镇), with their outlines.
+    Streets,
+    /// Communities and villages (社区/村), with their outlines.
+    Communities,
+    /// Grid workers and the other grid roles.
+    Workers,
+    /// Departments, utilities and mediation committees.
+    Departments,
+    /// Appeal categories.
+    Categories,
+    /// Each community's on-call rota (`{"community_code", "rota": [{"worker_id"}, …]}`).
+    OnCallRota,
+    /// The working calendar (one item, `{"csv": "date,kind,name\n…"}`).
+    Calendar,
+    /// Open cases imported with the district, used for a draft layer's impact.
+    OpenCases,
+}
+
+impl RefKind {
+    /// Every kind.
+    pub const ALL: [RefKind; 8] = [
+        RefKind::Streets,
+        RefKind::Communities,
+        RefKind::Workers,
+        RefKind::Departments,
+        RefKind::Categories,
+        RefKind::OnCallRota,
+        RefKind::Calendar,
+        RefKind::OpenCases,
+    ];
+
+    /// The kinds served as `/api/v1/{kind}`.
+    pub const SERVED: [RefKind; 5] = [
+        RefKind::Streets,
+        RefKind::Communities,
+        RefKind::Workers,
+        RefKind::Departments,
+        RefKind::Categories,
+    ];
+
+    /// The name the kind is stored (and, when served, routed) under.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefKind::Streets => "streets",
+            RefKind::Communities => "communities",
+            RefKind::Workers => "workers",
+            RefKind::Departments => "departments",
+            RefKind::Categories => "categories",
+            RefKind::OnCallRota => "on_call",
+            RefKind::Calendar => "calendar",
+            RefKind::OpenCases => "open_cases",
+        }
+    }
+
+    /// The served kind named `name`, if any.
+    pub fn served(name: &str) -> Option<RefKind> {
+        RefKind::SERVED.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for RefKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One reference item (street, community, worker, department, category).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefItem {
@@ -206,19 +275,20 @@ impl Store {
         }
     }
 
-    /// Replaces the reference items of one kind.
-    pub async fn put_reference(&self, kind: &str, items: &[RefItem]) -> Result<(), StoreError> {
+    /// Replaces the reference items of one kind in one transaction. On PostgreSQL the change is
+    /// announced on [`postgres::REFERENCE_CHANNEL`] so every process reloads its copy.
+    pub async fn put_reference(&self, kind: RefKind, items: &[RefItem]) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(s) => s.put_reference(kind, items).await,
-            Store::Postgres(s) => s.put_reference(kind, items).await,
+            Store::Sqlite(s) => s.put_reference(kind.as_str(), items).await,
+            Store::Postgres(s) => s.put_reference(kind.as_str(), items).await,
         }
     }
 
     /// The reference items of one kind, in their stored order.
-    pub async fn reference(&self, kind: &str) -> Result<Vec<RefItem>, StoreError> {
+    pub async fn reference(&self, kind: RefKind) -> Result<Vec<RefItem>, StoreError> {
         match self {
-            Store::Sqlite(s) => s.reference(kind).await,
-            Store::Postgres(s) => s.reference(kind).await,
+            Store::Sqlite(s) => s.reference(kind.as_str()).await,
+            Store::Postgres(s) => s.reference(kind.as_str()).await,
         }
     }
 }
@@ -251,7 +321,7 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let date = crate::demo::calendar::Date::from_days(days);
+    let date = crate::cases::calendar::Date::from_days(days);
     let (year, month, day) = (date.year, date.month, date.day);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",

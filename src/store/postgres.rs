@@ -11,11 +11,29 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 /// The channel publish events are announced on (payload: the layer id).
 pub const PUBLISH_CHANNEL: &str = "tessera_publish";
 
+/// The channel reference-data changes are announced on (payload: the kind).
+pub const REFERENCE_CHANNEL: &str = "tessera_reference";
+
 /// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
 const SETUP_LOCK: i64 = 0x0074_6573_7365_7261;
 
 /// Oldest PostGIS major version supported.
 pub const POSTGIS_MIN_MAJOR: u32 = 3;
+
+/// Refuses a PostGIS library version (`postgis_lib_version()`, e.g. `3.3.2`) older than
+/// [`POSTGIS_MIN_MAJOR`], naming both versions.
+pub fn check_postgis_version(version: &str) -> Result<(), StoreError> {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.trim().parse::<u32>().ok());
+    match major {
+        Some(m) if m >= POSTGIS_MIN_MAJOR => Ok(()),
+        _ => Err(StoreError::Unsupported(format!(
+            "PostGIS {version} found, {POSTGIS_MIN_MAJOR}.0 or newer required"
+        ))),
+    }
+}
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -72,24 +90,15 @@ impl PgStore {
         let version: String = sqlx::query_scalar("SELECT postgis_lib_version()")
             .fetch_one(&mut *conn)
             .await?;
-        let major = version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse::<u32>().ok())
-            .unwrap_or(0);
-        if major < POSTGIS_MIN_MAJOR {
-            return Err(StoreError::Unsupported(format!(
-                "PostGIS {version} found, {POSTGIS_MIN_MAJOR}.0 or newer required"
-            )));
-        }
+        check_postgis_version(&version)?;
         sqlx::migrate!("migrations/postgres").run(pool).await?;
         Ok(())
     }
 
-    /// A listener on the publish channel (its own connection).
-    pub async fn listen_publishes(&self) -> Result<PgListener, StoreError> {
+    /// A listener on the publish and reference channels (its own connection).
+    pub async fn listen_changes(&self) -> Result<PgListener, StoreError> {
         let mut l = PgListener::connect(&self.url).await?;
-        l.listen(PUBLISH_CHANNEL).await?;
+        l.listen_all([PUBLISH_CHANNEL, REFERENCE_CHANNEL]).await?;
         Ok(l)
     }
 
@@ -314,6 +323,11 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(REFERENCE_CHANNEL)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -341,5 +355,25 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgis_versions_older_than_3_are_refused_by_name() {
+        for ok in ["3.0.0", "3.3.2", "3.5.0dev", "10.1"] {
+            assert!(check_postgis_version(ok).is_ok(), "{ok}");
+        }
+        for old in ["2.5.5", "1.5", "", "unknown"] {
+            let e = check_postgis_version(old).err().map(|e| e.to_string());
+            assert_eq!(
+                e,
+                Some(format!("PostGIS {old} found, 3.0 or newer required")),
+                "{old}"
+            );
+        }
     }
 }

@@ -23,6 +23,9 @@
 mod packed;
 mod pip;
 
+use crate::spatial::measure::LocalMetric;
+use crate::spatial::predicates::orient;
+use crate::spatial::predicates::segment_distance_2;
 use packed::*;
 use pip::*;
 use std::fmt;
@@ -40,11 +43,6 @@ const EDGES_PER_BAND: usize = 4;
 const MAX_BAND_ENTRIES_PER_EDGE: usize = 16;
 /// Children per node of the packed R-tree. 16 measured faster than 8 or 32.
 const NODE_SIZE: usize = 16;
-
-/// WGS84 semi-major axis, metres.
-const WGS84_A: f64 = 6_378_137.0;
-/// WGS84 first eccentricity squared.
-const WGS84_E2: f64 = 0.006_694_379_990_141_317;
 
 /// The grid a point was assigned to by [`Locator::locate_or_snap`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -249,11 +247,7 @@ impl Locator {
                     && p.x <= a.x.max(b.x)
                     && p.y >= a.y.min(b.y)
                     && p.y <= a.y.max(b.y)
-                    && robust::orient2d(
-                        robust::Coord { x: a.x, y: a.y },
-                        robust::Coord { x: b.x, y: b.y },
-                        robust::Coord { x: p.x, y: p.y },
-                    ) == 0.0
+                    && orient(a, b, p) == 0.0
             })
     }
 
@@ -275,9 +269,9 @@ impl Locator {
         if snap_m.is_nan() || snap_m < 0.0 || !p.x.is_finite() || !p.y.is_finite() {
             return None;
         }
-        let scale = MetricScale::at(p.y);
+        let scale = LocalMetric::new(p.x, p.y);
         // Envelope distances come in degrees; this turns them into a lower bound in metres.
-        let min_metres_per_degree = scale.east.min(scale.north);
+        let min_metres_per_degree = scale.m_per_deg_lon.min(scale.m_per_deg_lat);
         let mut best: Option<(f64, usize)> = None;
         for (entry, d2) in self
             .nearest
@@ -331,18 +325,16 @@ impl Locator {
     }
 
     /// Distance in metres from `p` to the boundary of grid `index`.
-    fn boundary_distance_m(&self, index: usize, p: Coord<f64>, scale: MetricScale) -> f64 {
+    fn boundary_distance_m(&self, index: usize, p: Coord<f64>, scale: LocalMetric) -> f64 {
         let Some(grid) = self.grids.get(index) else {
             return f64::INFINITY;
         };
-        let project = |c: Coord<f64>| Coord {
-            x: (c.x - p.x) * scale.east,
-            y: (c.y - p.y) * scale.north,
-        };
+        let project = |c: Coord<f64>| scale.to_xy(c);
+        let origin = project(p);
         let mut best2 = f64::INFINITY;
         for ring in self.rings.get(grid.rings.clone()).unwrap_or_default() {
             for w in self.coords.get(ring.clone()).unwrap_or_default().windows(2) {
-                best2 = best2.min(origin_segment_distance_2(project(w[0]), project(w[1])));
+                best2 = best2.min(segment_distance_2(origin, project(w[0]), project(w[1])));
             }
         }
         best2.sqrt()
@@ -391,40 +383,6 @@ fn envelope(polygon: &MultiPolygon<f64>) -> Option<[f64; 4]> {
         b = [b[0].min(p.x), b[1].min(p.y), b[2].max(p.x), b[3].max(p.y)];
     }
     (b[0] <= b[2]).then_some(b)
-}
-
-/// Metres per degree at a latitude, from the WGS84 radii of curvature.
-#[derive(Clone, Copy)]
-struct MetricScale {
-    east: f64,
-    north: f64,
-}
-
-impl MetricScale {
-    fn at(lat_deg: f64) -> MetricScale {
-        let phi = lat_deg.to_radians();
-        let w2 = 1.0 - WGS84_E2 * phi.sin().powi(2);
-        let prime_vertical = WGS84_A / w2.sqrt();
-        let meridian = WGS84_A * (1.0 - WGS84_E2) / (w2 * w2.sqrt());
-        let rad = std::f64::consts::PI / 180.0;
-        MetricScale {
-            east: prime_vertical * phi.cos().abs() * rad,
-            north: meridian * rad,
-        }
-    }
-}
-
-/// Squared distance from the origin to segment `ab`.
-fn origin_segment_distance_2(a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let d = b - a;
-    let len2 = d.x * d.x + d.y * d.y;
-    let t = if len2 > 0.0 {
-        (-(a.x * d.x + a.y * d.y) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let q = a + d * t;
-    q.x * q.x + q.y * q.y
 }
 
 /// Appends a polygon's rings to `coords` as one vertex chain whose edges have the same crossing
@@ -784,7 +742,7 @@ mod tests {
             mp(wkt! { POLYGON((118.000 36.800, 118.001 36.800, 118.001 36.801, 118.000 36.801)) });
         let b =
             mp(wkt! { POLYGON((118.003 36.800, 118.004 36.800, 118.004 36.801, 118.003 36.801)) });
-        let east_m_per_deg = MetricScale::at(36.8005).east;
+        let east_m_per_deg = LocalMetric::new(0.0, 36.8005).m_per_deg_lon;
         assert!((east_m_per_deg - 89_260.0).abs() < 50.0, "{east_m_per_deg}");
         let locator = Locator::new(&[a, b]);
         let inside = locator.locate_or_snap(c(118.0005, 36.8005), 100.0);
@@ -826,7 +784,10 @@ mod tests {
                 .expect("tie");
             assert_eq!(hit.index, expected);
             let d = hit.snapped_m.expect("distance");
-            assert!((d - 0.5 * MetricScale::at(1.5).north).abs() < 1e-6, "{d}");
+            assert!(
+                (d - 0.5 * LocalMetric::new(0.0, 1.5).m_per_deg_lat).abs() < 1e-6,
+                "{d}"
+            );
         }
         // A point on the coverage's own east edge belongs to the grid whose edge it is on.
         let edge = locator.locate_or_snap(c(118.001, 36.8005), 0.0);
@@ -843,12 +804,16 @@ mod tests {
 
     #[test]
     fn metre_scale_matches_wgs84() {
-        let equator = MetricScale::at(0.0);
+        let equator = LocalMetric::new(0.0, 0.0);
         assert!(
-            (equator.east - 111_319.49).abs() < 0.01 && (equator.north - 110_574.27).abs() < 0.01
+            (equator.m_per_deg_lon - 111_319.49).abs() < 0.01
+                && (equator.m_per_deg_lat - 110_574.27).abs() < 0.01
         );
-        let mid = MetricScale::at(45.0);
-        assert!((mid.north - 111_131.78).abs() < 0.01 && (mid.east - 78_846.84).abs() < 0.01);
+        let mid = LocalMetric::new(0.0, 45.0);
+        assert!(
+            (mid.m_per_deg_lat - 111_131.78).abs() < 0.01
+                && (mid.m_per_deg_lon - 78_846.84).abs() < 0.01
+        );
     }
 
     #[test]
@@ -1045,7 +1010,7 @@ mod tests {
                 );
                 continue;
             }
-            let scale = MetricScale::at(p.y);
+            let scale = LocalMetric::new(p.x, p.y);
             let best = (0..polygons.len())
                 .filter(|&i| !polygons[i].0.is_empty())
                 .map(|i| (locator.boundary_distance_m(i, p, scale), i))

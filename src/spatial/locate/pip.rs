@@ -2,6 +2,7 @@
 //! orientation predicate, and y-bands of edges for grids with many vertices.
 
 use super::*;
+use crate::spatial::predicates::orient;
 
 /// Horizontal bands over a grid's y-range, each listing the edges whose y-range meets it.
 pub(super) struct Bands {
@@ -122,11 +123,7 @@ pub(super) fn crosses(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> bool {
     let right = (a.y - p.y) * (b.x - p.x);
     let mut det = left - right;
     if det.abs() <= ORIENT_ERR_BOUND * (left + right).abs() {
-        det = robust::orient2d(
-            robust::Coord { x: a.x, y: a.y },
-            robust::Coord { x: b.x, y: b.y },
-            robust::Coord { x: p.x, y: p.y },
-        );
+        det = orient(a, b, p);
     }
     // Upward edge: p must be strictly left of it (det > 0); downward: strictly right (det < 0).
     (det != 0.0) & ((det > 0.0) == b_above)
