@@ -629,7 +629,11 @@ async fn openapi_describes_every_route() {
         "/metrics",
         "/api/v1/grids",
         "/api/v1/grids/{key}",
-        "/api/v1/{kind}",
+        "/api/v1/streets",
+        "/api/v1/communities",
+        "/api/v1/workers",
+        "/api/v1/departments",
+        "/api/v1/categories",
         "/api/v1/layers",
         "/api/v1/layers/{id}",
         "/api/v1/layers/{id}/grids",
@@ -640,4 +644,57 @@ async fn openapi_describes_every_route() {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
     assert!(doc["paths"]["/api/v1/layers"]["post"].is_object());
+    // Every JSON answer, success or error, is a named component schema, not a bare object.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                let Some(schema) = resp["content"]["application/json"]["schema"].as_object() else {
+                    assert_eq!(
+                        path, "/metrics",
+                        "{method} {path} {status} has no JSON schema"
+                    );
+                    continue;
+                };
+                assert!(
+                    schema.contains_key("$ref"),
+                    "{method} {path} {status}: {schema:?}"
+                );
+            }
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "LocateResponse",
+        "GridCollection",
+        "LayerDetail",
+        "CoverageReport",
+        "LayerDiffResponse",
+        "ImpactResponse",
+        "Health",
+        "ErrorBody",
+        "WorkerList",
+        "DutyMode",
+        "LayerState",
+        "Crs",
+    ] {
+        assert!(schemas.contains_key(name), "{name} missing");
+    }
+    // Enums are enums: the layer state and the duty mode list their values.
+    assert_eq!(
+        schemas["LayerState"]["enum"],
+        serde_json::json!(["draft", "published"])
+    );
+    assert_eq!(
+        schemas["DutyMode"]["enum"],
+        serde_json::json!(["office", "on_call"])
+    );
+    // Query parameters are described with their types.
+    let params = doc["paths"]["/api/v1/locate"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let lon = params.iter().find(|p| p["name"] == "lon").unwrap();
+    assert_eq!(
+        (lon["in"].as_str(), lon["required"].as_bool()),
+        (Some("query"), Some(true))
+    );
 }

@@ -3,4 +3,5 @@
 
 pub mod calendar;
 pub mod duty;
+pub mod impact;
 pub mod sla;

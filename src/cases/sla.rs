@@ -9,7 +9,19 @@
 use serde::{Deserialize, Serialize};
 
 /// How urgent a case is, set at triage (分流). Ordered from most to least urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     /// Danger to life or property: act at once.

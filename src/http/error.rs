@@ -7,6 +7,25 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// The body of every error answer (for the API description).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What [`ErrorBody`] carries.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `invalid_parameter`.
+    pub code: String,
+    /// What was wrong, for a person.
+    pub message: String,
+    /// Extra structured detail (a validation report, the offending field…), or null.
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {

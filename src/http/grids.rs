@@ -1,37 +1,89 @@
-//! The published layer's grids and the district's reference data: `GET /api/v1/grids`,
-//! `/grids/{key}`, `/streets`, `/communities`, `/workers`, `/departments`, `/categories`,
-//! and `GET /healthz`.
+//! The published layer's grids (`GET /api/v1/grids`, `/grids/{key}`) and `GET /healthz`.
 
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::spatial::layer::Grid;
-use crate::store::RefKind;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use geo::{BoundingRect, Intersects};
+use geo::Intersects;
 use geo_types::{Coord, Rect};
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/grids", get(grids))
         .route("/api/v1/grids/{key}", get(grid))
-        .route("/api/v1/{kind}", get(reference))
 }
 
-/// Health: database reachable, index loaded, version.
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = Object), (status = 503, body = Object)))]
-pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// Overall health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// Database reachable and a layer published.
+    Ok,
+    /// Serving, but no layer is published.
+    Degraded,
+    /// The database is unreachable (answered with 503).
+    Unhealthy,
+}
+
+/// The database part of [`Health`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DatabaseHealth {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Whether it answered just now.
+    pub reachable: bool,
+}
+
+/// The index part of [`Health`].
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IndexHealth {
+    /// Layer version served (0: none published).
+    pub layer: i64,
+    /// Grids in it.
+    pub grids: usize,
+}
+
+/// Answer of `GET /healthz` (also the `details` of its 503).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Overall status.
+    pub status: HealthStatus,
+    /// The database.
+    pub database: DatabaseHealth,
+    /// The live index.
+    pub index: IndexHealth,
+    /// tessera's version.
+    pub version: &'static str,
+}
+
+/// Health: database reachable, index loaded, version. 503 when the database is unreachable.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, body = Health), (status = 503, description = "Database unreachable; `details` is the Health", body = super::error::ErrorBody)))]
+pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let db = state.0.store.ping().await;
     let live = state.0.live.load();
-    let body = json!({
-        "status": if db.is_ok() && live.layer_id > 0 { "ok" } else { "degraded" },
-        "database": {"backend": state.0.store.backend(), "reachable": db.is_ok()},
-        "index": {"layer": live.layer_id, "grids": live.layer.grids.len()},
-        "version": env!("CARGO_PKG_VERSION"),
-    });
+    let status = match (&db, live.layer_id > 0) {
+        (Err(_), _) => HealthStatus::Unhealthy,
+        (Ok(()), true) => HealthStatus::Ok,
+        (Ok(()), false) => HealthStatus::Degraded,
+    };
+    let body = Health {
+        status,
+        database: DatabaseHealth {
+            backend: state.0.store.backend(),
+            reachable: db.is_ok(),
+        },
+        index: IndexHealth {
+            layer: live.layer_id,
+            grids: live.layer.grids.len(),
+        },
+        version: env!("CARGO_PKG_VERSION"),
+    };
     if let Err(e) = db {
         tracing::error!(error = %e, "health check: database unreachable");
         return Err(ApiError::new(
@@ -39,115 +91,147 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Value>
             "unhealthy",
             "the database is unreachable",
         )
-        .with_details(body));
+        .with_details(serde_json::to_value(&body).unwrap_or_default()));
     }
     Ok(Json(body))
 }
 
 /// A grid as a GeoJSON Feature.
-pub fn feature(g: &Grid) -> Value {
-    let mut props = g.properties.clone();
-    props
-        .entry("code")
-        .or_insert_with(|| Value::String(g.key.clone()));
-    json!({"type": "Feature", "id": g.key, "properties": props, "geometry": geojson::Geometry::from(&g.geometry)})
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GridFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(example = "Feature")]
+    pub kind: &'static str,
+    /// The grid code.
+    pub id: String,
+    /// The grid's properties: `code`, `name`, `kind`, `community`, `street`, `households`,
+    /// `population`, … as uploaded (and `worker` on `/grids/{key}`).
+    #[schema(value_type = Object)]
+    pub properties: Map<String, Value>,
+    /// Polygon or MultiPolygon, WGS84 lon/lat.
+    #[schema(value_type = Object)]
+    pub geometry: geojson::Geometry,
 }
 
-fn parse_bbox(s: &str) -> Result<Rect<f64>, ApiError> {
+impl GridFeature {
+    /// The feature of a grid (its key also as `properties.code`).
+    pub fn of(g: &Grid) -> GridFeature {
+        let mut properties = g.properties.clone();
+        properties
+            .entry("code")
+            .or_insert_with(|| Value::String(g.key.clone()));
+        GridFeature {
+            kind: "Feature",
+            id: g.key.clone(),
+            properties,
+            geometry: geojson::Geometry::from(&g.geometry),
+        }
+    }
+}
+
+/// Grids as a GeoJSON FeatureCollection.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GridCollection {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(example = "FeatureCollection")]
+    pub kind: &'static str,
+    /// The layer version.
+    pub layer: i64,
+    /// The grids.
+    pub features: Vec<GridFeature>,
+}
+
+impl GridCollection {
+    /// A collection of grids of layer `layer`.
+    pub fn new<'a>(layer: i64, grids: impl IntoIterator<Item = &'a Grid>) -> GridCollection {
+        GridCollection {
+            kind: "FeatureCollection",
+            layer,
+            features: grids.into_iter().map(GridFeature::of).collect(),
+        }
+    }
+}
+
+/// A bounding box `minLon,minLat,maxLon,maxLat` (WGS84 degrees).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox(pub Rect<f64>);
+
+impl<'de> Deserialize<'de> for Bbox {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bbox, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_bbox(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse_bbox(s: &str) -> Result<Bbox, String> {
     let v: Vec<f64> = s
         .split(',')
         .map(|p| p.trim().parse::<f64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| {
-            ApiError::bad_request(
-                "invalid_parameter",
-                format!("bbox={s:?}: expected four numbers minLon,minLat,maxLon,maxLat"),
-            )
-        })?;
+        .map_err(|_| format!("bbox={s:?}: expected four numbers minLon,minLat,maxLon,maxLat"))?;
     if v.len() != 4 || v.iter().any(|x| !x.is_finite()) || v[0] > v[2] || v[1] > v[3] {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("bbox={s:?}: expected minLon,minLat,maxLon,maxLat with min ≤ max"),
+        return Err(format!(
+            "bbox={s:?}: expected minLon,minLat,maxLon,maxLat with min ≤ max"
         ));
     }
-    Ok(Rect::new(
+    Ok(Bbox(Rect::new(
         Coord { x: v[0], y: v[1] },
         Coord { x: v[2], y: v[3] },
-    ))
+    )))
 }
 
-/// The published layer's grids as GeoJSON, optionally within a bounding box.
+/// Query of `GET /api/v1/grids`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct GridsParams {
+    /// Only grids intersecting `minLon,minLat,maxLon,maxLat` (WGS84 degrees).
+    #[param(value_type = Option<String>, example = "118.04,36.80,118.06,36.82")]
+    pub bbox: Option<Bbox>,
+}
+
+/// The published layer's grids as GeoJSON, optionally only those intersecting a bounding box
+/// (found through the layer's R-tree, then tested exactly).
 #[utoipa::path(get, path = "/api/v1/grids", tag = "grids",
-    params(("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat")),
-    responses((status = 200, description = "GeoJSON FeatureCollection", body = Object), (status = 400, body = Object)))]
+    params(GridsParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = GridCollection), (status = 400, body = super::error::ErrorBody)))]
 pub(crate) async fn grids(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
-    let bbox = q.get("bbox").map(|s| parse_bbox(s)).transpose()?;
+    ApiQuery(q): ApiQuery<GridsParams>,
+) -> Json<GridCollection> {
     let live = state.0.live.load();
-    let features: Vec<Value> = live
-        .layer
-        .grids
-        .iter()
-        .filter(|g| match &bbox {
-            None => true,
-            Some(b) => {
-                g.geometry.bounding_rect().is_some_and(|r| r.intersects(b))
-                    && g.geometry.intersects(b)
-            }
-        })
-        .map(feature)
-        .collect();
-    Ok(Json(
-        json!({"type": "FeatureCollection", "layer": live.layer_id, "features": features}),
-    ))
+    let grids = &live.layer.grids;
+    Json(match q.bbox {
+        None => GridCollection::new(live.layer_id, grids),
+        Some(Bbox(b)) => GridCollection::new(
+            live.layer_id,
+            live.locator
+                .intersecting_envelope(b)
+                .into_iter()
+                .map(|i| &grids[i])
+                .filter(|g| g.geometry.intersects(&b)),
+        ),
+    })
 }
 
-/// One grid of the published layer, with its full-time worker.
+/// One grid of the published layer, with its full-time worker in `properties.worker`.
 #[utoipa::path(get, path = "/api/v1/grids/{key}", tag = "grids",
     params(("key" = String, Path, description = "Grid code")),
-    responses((status = 200, description = "GeoJSON Feature", body = Object), (status = 404, body = Object)))]
+    responses((status = 200, description = "GeoJSON Feature", body = GridFeature), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn grid(
     State(state): State<AppState>,
-    Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<GridFeature>, ApiError> {
     let live = state.0.live.load();
     let i = live
         .by_key
         .get(&key)
         .ok_or_else(|| ApiError::not_found(format!("no grid {key:?} in the published layer")))?;
-    let g = &live.layer.grids[*i];
-    let mut f = feature(g);
+    let mut f = GridFeature::of(&live.layer.grids[*i]);
     if let Some(w) = state.0.refs.load().grid_worker(&key) {
-        f["properties"]["worker"] = w.clone();
+        f.properties.insert("worker".into(), w.clone());
     }
     Ok(Json(f))
-}
-
-/// Reference data: streets, communities (GeoJSON), workers, departments, categories.
-#[utoipa::path(get, path = "/api/v1/{kind}", tag = "district",
-    params(("kind" = String, Path, description = "streets | communities | workers | departments | categories")),
-    responses((status = 200, body = Object), (status = 404, body = Object)))]
-pub(crate) async fn reference(
-    State(state): State<AppState>,
-    Path(kind): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let refs = state.0.refs.load();
-    let Some(items) = RefKind::served(&kind).map(|k| refs.list(k)) else {
-        return Err(ApiError::not_found(format!(
-            "no resource /api/v1/{kind}; try grids, streets, communities, workers, departments, categories, layers, locate"
-        )));
-    };
-    if matches!(kind.as_str(), "streets" | "communities") {
-        let features: Vec<Value> = items
-            .iter()
-            .map(|i| json!({"type": "Feature", "id": i.key, "properties": i.properties, "geometry": i.geometry}))
-            .collect();
-        return Ok(Json(
-            json!({"type": "FeatureCollection", "features": features}),
-        ));
-    }
-    let list: Vec<&Value> = items.iter().map(|i| &i.properties).collect();
-    Ok(Json(json!({ kind.as_str(): list })))
 }

@@ -1,19 +1,24 @@
 //! Grid layer versions, the planners' workflow: upload a draft (validated on arrival), list,
-//! inspect, diff, and publish (refused unless seamless, or forced with a written reason).
+//! inspect, diff, see the impact, and publish (refused unless seamless, or forced with a written
+//! reason). Handlers load, call the pure functions (`spatial::diff`, `cases::impact`,
+//! `spatial::coverage`) and answer.
 
-use super::grids::feature;
+use super::extract::{ApiPath, ApiQuery};
+use super::grids::GridCollection;
 use super::{ApiError, AppState, Live};
-use crate::spatial::coverage::{CoverageOptions, validate_coverage};
+use crate::cases::impact::{LayerImpact, OpenCase, WorkerRef, layer_impact};
+use crate::spatial::coverage::{CoverageOptions, CoverageReport, validate_coverage};
+use crate::spatial::diff::{GridArea, Reshaped, diff_layers};
 use crate::spatial::layer::{KeySource, LayerError, read_layer_value};
-use crate::spatial::measure::area_m2;
+use crate::store::{LayerMeta, PublishEvent, RefKind};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub fn router() -> Router<AppState> {
@@ -30,17 +35,108 @@ fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
     ApiError::internal(&e)
 }
 
+/// Query of `POST /api/v1/layers`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLayerParams {
+    /// Version name (default `draft`).
+    pub name: Option<String>,
+    /// Who uploads it (default `planner`).
+    pub by: Option<String>,
+}
+
+/// A layer version with its validation report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LayerDetail {
+    /// The version.
+    pub layer: LayerMeta,
+    /// Its validation report (`tessera validate --format json`), against the outline of the
+    /// layer that was published when it was uploaded.
+    #[schema(value_type = CoverageReport)]
+    pub report: Value,
+}
+
+/// Answer of `GET /api/v1/layers`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LayerList {
+    /// Every version, newest first.
+    pub layers: Vec<LayerMeta>,
+    /// Every publish, newest first; the first one's layer is live.
+    pub publishes: Vec<PublishEvent>,
+}
+
+/// Answer of `GET /api/v1/layers/{a}/diff/{b}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LayerDiffResponse {
+    /// Version `a`.
+    pub from: i64,
+    /// Version `b`.
+    pub to: i64,
+    /// Grids only in `b`.
+    pub added: Vec<GridArea>,
+    /// Grids only in `a`.
+    pub removed: Vec<GridArea>,
+    /// Grids in both with another geometry.
+    pub reshaped: Vec<Reshaped>,
+}
+
+/// Answer of `GET /api/v1/layers/{id}/impact`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImpactResponse {
+    /// The draft.
+    pub draft: i64,
+    /// The published version it is compared with.
+    pub published: i64,
+    /// What would change.
+    #[serde(flatten)]
+    pub impact: LayerImpact,
+}
+
+/// Body of `POST /api/v1/layers/{id}/publish` (all optional; an empty body is allowed).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// Publish even though the report lists problems (needs `reason`).
+    #[serde(default)]
+    pub force: bool,
+    /// Why (required with `force`).
+    pub reason: Option<String>,
+    /// Who publishes (default `planner`).
+    pub by: Option<String>,
+}
+
+/// Answer of a publish.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublishResponse {
+    /// The publish recorded.
+    pub published: PublishEvent,
+}
+
+/// Keys used by more than one grid, each once, sorted.
+fn repeated_keys(layer: &crate::spatial::GridLayer) -> Vec<String> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &layer.grids {
+        *seen.entry(g.key.as_str()).or_default() += 1;
+    }
+    seen.into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
 /// Upload a grid layer (GeoJSON FeatureCollection) as a draft; answers its validation report.
 #[utoipa::path(post, path = "/api/v1/layers", tag = "layers",
-    params(("name" = Option<String>, Query, description = "Version name"), ("by" = Option<String>, Query, description = "Uploader")),
-    request_body(content = Object, description = "GeoJSON FeatureCollection of Polygon/MultiPolygon grids"),
-    responses((status = 201, description = "Draft created with its report", body = Object),
-              (status = 400, body = Object), (status = 413, body = Object), (status = 422, body = Object)))]
+    params(CreateLayerParams),
+    request_body(content = Object, description = "GeoJSON FeatureCollection of Polygon/MultiPolygon grids, keyed by `properties.code` (else the Feature id)"),
+    responses((status = 201, description = "Draft created with its report", body = LayerDetail),
+              (status = 400, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
+              (status = 422, description = "Unusable GeoJSON (naming the feature) or repeated grid keys (naming them)", body = super::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<CreateLayerParams>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<LayerDetail>), ApiError> {
     let body = body.map_err(|rej| {
         let code = if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "body_too_large"
@@ -56,8 +152,8 @@ pub(crate) async fn create(
             ),
         )
     })?;
-    let name = q.get("name").cloned().unwrap_or_else(|| "draft".into());
-    let by = q.get("by").cloned().unwrap_or_else(|| "planner".into());
+    let name = q.name.unwrap_or_else(|| "draft".into());
+    let by = q.by.unwrap_or_else(|| "planner".into());
     let live = state.0.live.load_full();
     let (layer, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let root: Value = serde_json::from_slice(&body).map_err(|e| {
@@ -75,6 +171,20 @@ pub(crate) async fn create(
                 "invalid_geojson",
                 "the collection has no features",
             ));
+        }
+        let repeated = repeated_keys(&layer);
+        if !repeated.is_empty() {
+            let shown: Vec<&str> = repeated.iter().take(10).map(String::as_str).collect();
+            return Err(ApiError::unprocessable(
+                "duplicate_keys",
+                format!(
+                    "{} grid key(s) are used by more than one feature: {}{}; every grid needs its own code",
+                    repeated.len(),
+                    shown.join(", "),
+                    if repeated.len() > shown.len() { ", …" } else { "" }
+                ),
+            )
+            .with_details(json!({ "keys": repeated })));
         }
         // A draft must cover the district as the published layer does.
         let boundary = (!live.layer.grids.is_empty()).then(|| live.outline.clone());
@@ -103,257 +213,159 @@ pub(crate) async fn create(
     );
     Ok((
         StatusCode::CREATED,
-        Json(json!({"layer": meta, "report": report_json})),
+        Json(LayerDetail {
+            layer: meta,
+            report: report_json,
+        }),
     ))
 }
 
 /// All layer versions and every publish.
-#[utoipa::path(get, path = "/api/v1/layers", tag = "layers", responses((status = 200, body = Object)))]
-pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let layers = state.0.store.layers().await?;
-    let publishes = state.0.store.publishes().await?;
-    Ok(Json(json!({"layers": layers, "publishes": publishes})))
+#[utoipa::path(get, path = "/api/v1/layers", tag = "layers", responses((status = 200, body = LayerList)))]
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<LayerList>, ApiError> {
+    Ok(Json(LayerList {
+        layers: state.0.store.layers().await?,
+        publishes: state.0.store.publishes().await?,
+    }))
 }
 
-/// Errors with 404 unless layer version `id` exists.
-async fn ensure_layer(state: &AppState, id: i64) -> Result<(), ApiError> {
-    match state.0.store.layer(id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no layer {id}"))),
-    }
-}
-
-fn parse_id(s: &str) -> Result<i64, ApiError> {
-    s.parse().map_err(|_| {
-        ApiError::bad_request(
-            "invalid_parameter",
-            format!("layer id {s:?} is not a number"),
-        )
-    })
-}
-
-/// One layer version with its validation report.
-#[utoipa::path(get, path = "/api/v1/layers/{id}", tag = "layers",
-    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
-pub(crate) async fn show(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
-    let (meta, report) = state
+/// Layer version `id` with its report, or 404.
+async fn layer_detail(state: &AppState, id: i64) -> Result<LayerDetail, ApiError> {
+    let (layer, report) = state
         .0
         .store
         .layer(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no layer {id}")))?;
-    Ok(Json(json!({"layer": meta, "report": report})))
+    Ok(LayerDetail { layer, report })
+}
+
+/// One layer version with its validation report.
+#[utoipa::path(get, path = "/api/v1/layers/{id}", tag = "layers",
+    params(("id" = i64, Path, description = "Layer version")),
+    responses((status = 200, body = LayerDetail), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<LayerDetail>, ApiError> {
+    Ok(Json(layer_detail(&state, id).await?))
 }
 
 /// The grids of one layer version (GeoJSON).
 #[utoipa::path(get, path = "/api/v1/layers/{id}/grids", tag = "layers",
-    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+    params(("id" = i64, Path, description = "Layer version")),
+    responses((status = 200, body = GridCollection), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn grids(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
-    ensure_layer(&state, id).await?;
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<GridCollection>, ApiError> {
+    layer_detail(&state, id).await?;
     let layer = state.0.store.layer_grids(id).await?;
-    let features: Vec<Value> = layer.grids.iter().map(feature).collect();
-    Ok(Json(
-        json!({"type": "FeatureCollection", "layer": id, "features": features}),
-    ))
+    Ok(Json(GridCollection::new(id, &layer.grids)))
 }
 
-/// Grids added, removed and reshaped between two versions.
+/// Grids added, removed and reshaped between two versions, with areas.
 #[utoipa::path(get, path = "/api/v1/layers/{a}/diff/{b}", tag = "layers",
-    params(("a" = i64, Path), ("b" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+    params(("a" = i64, Path, description = "From version"), ("b" = i64, Path, description = "To version")),
+    responses((status = 200, body = LayerDiffResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn diff(
     State(state): State<AppState>,
-    Path((a, b)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let (a, b) = (parse_id(&a)?, parse_id(&b)?);
+    ApiPath((a, b)): ApiPath<(i64, i64)>,
+) -> Result<Json<LayerDiffResponse>, ApiError> {
     for id in [a, b] {
-        ensure_layer(&state, id).await?;
+        layer_detail(&state, id).await?;
     }
     let (la, lb) = (
         state.0.store.layer_grids(a).await?,
         state.0.store.layer_grids(b).await?,
     );
-    let out = tokio::task::spawn_blocking(move || {
-        let ka: HashMap<&str, usize> = la
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.key.as_str(), i))
-            .collect();
-        let kb: HashMap<&str, usize> = lb
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.key.as_str(), i))
-            .collect();
-        let area = |g: &crate::spatial::Grid| area_m2(&g.geometry);
-        let added: Vec<Value> = lb
-            .grids
-            .iter()
-            .filter(|g| !ka.contains_key(g.key.as_str()))
-            .map(|g| json!({"grid": g.key, "area_m2": area(g)}))
-            .collect();
-        let removed: Vec<Value> = la
-            .grids
-            .iter()
-            .filter(|g| !kb.contains_key(g.key.as_str()))
-            .map(|g| json!({"grid": g.key, "area_m2": area(g)}))
-            .collect();
-        let reshaped: Vec<Value> = la
-            .grids
-            .iter()
-            .filter_map(|g| {
-                let h = &lb.grids[*kb.get(g.key.as_str())?];
-                (h.geometry != g.geometry).then(
-                    || json!({"grid": g.key, "area_before_m2": area(g), "area_after_m2": area(h)}),
-                )
-            })
-            .collect();
-        json!({"from": a, "to": b, "added": added, "removed": removed, "reshaped": reshaped})
-    })
-    .await
-    .map_err(blocking_failed)?;
-    Ok(Json(out))
+    let d = tokio::task::spawn_blocking(move || diff_layers(&la, &lb))
+        .await
+        .map_err(blocking_failed)?;
+    Ok(Json(LayerDiffResponse {
+        from: a,
+        to: b,
+        added: d.added,
+        removed: d.removed,
+        reshaped: d.reshaped,
+    }))
 }
 
 /// What publishing draft `id` would change against the published layer: open cases whose
 /// grid changes, households in area that moves to another grid (by area share), and grid
 /// workers whose grid is removed or reshaped.
 #[utoipa::path(get, path = "/api/v1/layers/{id}/impact", tag = "layers",
-    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = Object)))]
+    params(("id" = i64, Path, description = "Draft version")),
+    responses((status = 200, body = ImpactResponse), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn impact(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
-    ensure_layer(&state, id).await?;
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ImpactResponse>, ApiError> {
+    layer_detail(&state, id).await?;
     let draft = state.0.store.layer_grids(id).await?;
-    let cases = state
-        .0
-        .store
-        .reference(crate::store::RefKind::OpenCases)
-        .await?;
     let live = state.0.live.load_full();
     let refs = state.0.refs.load_full();
-    let out = tokio::task::spawn_blocking(move || {
-        use geo::BooleanOps;
-        let locator = crate::spatial::Locator::new(&draft.geometries());
-        let draft_by_key: HashMap<&str, usize> = draft
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.key.as_str(), i))
-            .collect();
-        let key_at = |l: &crate::spatial::Locator, layer: &crate::spatial::GridLayer, c: &Value| {
-            let p = geo_types::Coord {
-                x: c["location"][0].as_f64()?,
-                y: c["location"][1].as_f64()?,
-            };
-            l.locate(p).map(|i| layer.grids[i].key.clone())
-        };
-        let moving_cases: Vec<Value> = cases
-            .iter()
-            .filter_map(|c| {
-                let from = key_at(&live.locator, &live.layer, &c.properties);
-                let to = key_at(&locator, &draft, &c.properties);
-                (from != to).then(|| json!({"case": c.key, "from": from, "to": to}))
+    let cases: Vec<OpenCase> = refs
+        .list(RefKind::OpenCases)
+        .iter()
+        .filter_map(|c| {
+            let loc = &c.properties["location"];
+            Some(OpenCase {
+                id: c.key.clone(),
+                location: geo_types::Coord {
+                    x: loc[0].as_f64()?,
+                    y: loc[1].as_f64()?,
+                },
             })
-            .collect();
-        let mut grids = Vec::new();
-        let mut workers = Vec::new();
-        let mut households_moving = 0.0;
-        for g in &live.layer.grids {
-            let hh = g
-                .properties
-                .get("households")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0);
-            let (change, share) = match draft_by_key.get(g.key.as_str()) {
-                None => ("removed", 1.0),
-                Some(&d) if draft.grids[d].geometry != g.geometry => {
-                    let before = area_m2(&g.geometry);
-                    let kept = area_m2(&g.geometry.intersection(&draft.grids[d].geometry));
-                    (
-                        "reshaped",
-                        if before > 0.0 {
-                            (1.0 - kept / before).clamp(0.0, 1.0)
-                        } else {
-                            0.0
-                        },
-                    )
-                }
-                Some(_) => continue,
-            };
-            households_moving += hh * share;
-            grids.push(
-                json!({"grid": g.key, "change": change, "area_share_moving": share,
-                              "households_moving": (hh * share).round()}),
-            );
-            if let Some(w) = refs.grid_worker(&g.key) {
-                workers.push(
-                    json!({"worker": w["id"], "name": w["name"], "grid": g.key, "change": change}),
-                );
-            }
-        }
-        json!({
-            "draft": id,
-            "published": live.layer_id,
-            "open_cases": moving_cases,
-            "households_moving": households_moving.round(),
-            "grids": grids,
-            "workers": workers,
+        })
+        .collect();
+    let published = live.layer_id;
+    let impact = tokio::task::spawn_blocking(move || {
+        layer_impact(&live.layer, &live.locator, &draft, &cases, |grid| {
+            let w = refs.grid_worker(grid)?;
+            Some(WorkerRef {
+                id: w["id"].as_str()?.to_string(),
+                name: w["name"].as_str().unwrap_or_default().to_string(),
+            })
         })
     })
     .await
     .map_err(blocking_failed)?;
-    Ok(Json(out))
-}
-
-/// Body of `POST /api/v1/layers/{id}/publish`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PublishRequest {
-    /// Publish even though the report lists problems (needs `reason`).
-    #[serde(default)]
-    force: bool,
-    /// Why (required with `force`).
-    reason: Option<String>,
-    /// Who publishes.
-    by: Option<String>,
+    Ok(Json(ImpactResponse {
+        draft: id,
+        published,
+        impact,
+    }))
 }
 
 /// Publish a version (swaps the live index atomically); refused unless seamless or forced
-/// with a written reason. Rollback is publishing an older version.
+/// with a written reason. Rollback is publishing an older version. Publishes are serialized
+/// within the process, so the layer served is always that of the last recorded publish.
 #[utoipa::path(post, path = "/api/v1/layers/{id}/publish", tag = "layers",
-    params(("id" = i64, Path)),
-    request_body(content = Object, description = "{\"force\": bool, \"reason\": string, \"by\": string}, all optional"),
-    responses((status = 200, body = Object), (status = 409, description = "Not seamless; details carry the report", body = Object),
-              (status = 422, body = Object), (status = 404, body = Object)))]
+    params(("id" = i64, Path, description = "Layer version")),
+    request_body(content = PublishRequest, description = "All optional; an empty body is allowed"),
+    responses((status = 200, body = PublishResponse), (status = 409, description = "Not seamless; details carry the report", body = super::error::ErrorBody),
+              (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn publish(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<i64>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
-    let req: PublishRequest = if body.is_empty() {
+) -> Result<Json<PublishResponse>, ApiError> {
+    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PublishRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("publish request: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::unprocessable("invalid_field", format!("publish request: {e}"))
+            } else {
+                ApiError::bad_request("invalid_json", format!("publish request: {e}"))
+            }
+        })?
     };
-    let (meta, report) = state
-        .0
-        .store
-        .layer(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no layer {id}")))?;
+    let LayerDetail {
+        layer: meta,
+        report,
+    } = layer_detail(&state, id).await?;
     let reason = req
         .reason
         .as_deref()
@@ -376,9 +388,11 @@ pub(crate) async fn publish(
             ));
         }
     }
-    // Build the new index completely before anything changes.
-    let live = Live::load(&state.0.store, id).await?;
     let by = req.by.as_deref().unwrap_or("planner");
+    // One publish at a time: build the new index completely, record, then swap, so the swap
+    // order is the record order.
+    let _turn = state.0.publish_lock.lock().await;
+    let live = Live::load(&state.0.store, id).await?;
     let event = state
         .0
         .store
@@ -386,5 +400,5 @@ pub(crate) async fn publish(
         .await?;
     state.0.live.store(Arc::new(live));
     tracing::info!(layer = id, by, forced = event.forced, "layer published");
-    Ok(Json(json!({"published": event})))
+    Ok(Json(PublishResponse { published: event }))
 }

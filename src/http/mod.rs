@@ -5,7 +5,9 @@
 //! index completely before swapping it in, so no request ever sees a half-built index and
 //! readers never block.
 
+mod district;
 pub mod error;
+mod extract;
 mod grids;
 mod layers;
 mod locate;
@@ -230,6 +232,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(locate::router())
         .merge(grids::router())
+        .merge(district::router())
         .merge(layers::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
@@ -237,6 +240,15 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+/// Any other path: 404 in the one error shape.
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no resource {}; see /api/openapi.json for the routes",
+        uri.path()
+    ))
 }

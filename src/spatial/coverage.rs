@@ -49,7 +49,7 @@ pub trait Progress: Sync {
 impl Progress for () {}
 
 /// A grid whose geometry is not OGC-valid.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct InvalidGeometry {
     /// Grid key.
     pub grid: String,
@@ -62,18 +62,19 @@ pub struct InvalidGeometry {
 }
 
 /// Two grids whose interiors overlap.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overlap {
     /// The two grid keys, in input order.
     pub grids: [String; 2],
     /// Overlap area, m².
     pub area_m2: f64,
     /// The overlap polygon(s).
+    #[schema(value_type = Object)]
     pub geometry: geojson::Geometry,
 }
 
 /// An uncovered part of the boundary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     /// Area, m².
     pub area_m2: f64,
@@ -84,31 +85,34 @@ pub struct Gap {
     /// Keys of the grids bordering the gap.
     pub neighbours: Vec<String>,
     /// The gap polygon.
+    #[schema(value_type = Object)]
     pub geometry: geojson::Geometry,
 }
 
 /// The boundary segments of one grid that do not match its neighbours'.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvalidEdges {
     /// Grid key.
     pub grid: String,
     /// The offending segments, as a MultiLineString.
+    #[schema(value_type = Object)]
     pub geometry: geojson::Geometry,
 }
 
 /// The part of a grid outside the boundary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Outside {
     /// Grid key.
     pub grid: String,
     /// Area outside, m².
     pub area_m2: f64,
     /// The outside part.
+    #[schema(value_type = Object)]
     pub geometry: geojson::Geometry,
 }
 
 /// Counts per problem kind.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Summary {
     /// Grids with invalid geometry.
     pub invalid_geometry: usize,
@@ -127,7 +131,7 @@ pub struct Summary {
 }
 
 /// The full validation report (the JSON of `tessera validate`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CoverageReport {
     /// True when the layer is seamless and every grid valid.
     pub valid: bool,

@@ -49,7 +49,19 @@ const INVERSE_TOLERANCE_DEG: f64 = 1e-12;
 const INVERSE_MAX_ITERATIONS: usize = 50;
 
 /// A geographic coordinate reference system that a pin's coordinates may arrive in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Crs {
     /// WGS84 longitude/latitude (GPS, Tianditu). tessera's internal CRS.
     #[default]
@@ -74,6 +86,13 @@ impl Crs {
 impl fmt::Display for Crs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for Crs {
+    type Error = UnknownCrs;
+    fn try_from(s: String) -> Result<Crs, UnknownCrs> {
+        s.parse()
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod coverage;
 pub mod crs;
+pub mod diff;
 pub mod dissolve;
 pub mod layer;
 pub mod locate;

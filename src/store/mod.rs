@@ -34,8 +34,18 @@ pub enum StoreError {
     Unsupported(String),
 }
 
+/// Whether a layer version is the one being served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerState {
+    /// Not published (or no longer: an older or newer version is).
+    Draft,
+    /// The version of the last publish: the one the service locates against.
+    Published,
+}
+
 /// The metadata of one grid layer version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LayerMeta {
     /// Version number.
     pub id: i64,
@@ -49,12 +59,12 @@ pub struct LayerMeta {
     pub grid_count: i64,
     /// Whether its validation report says seamless.
     pub seamless: bool,
-    /// `published` for the live version, `draft` otherwise.
-    pub state: &'static str,
+    /// Published (the live version) or draft.
+    pub state: LayerState,
 }
 
 /// One publish (or rollback).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PublishEvent {
     /// Event number.
     pub id: i64,

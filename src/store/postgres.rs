@@ -2,7 +2,7 @@
 //! types with GiST indexes; start-up fails fast when PostGIS is missing or too old. Publishing
 //! notifies every process on the database (`LISTEN tessera_publish`), so each swaps its index.
 
-use super::{LayerMeta, PublishEvent, RefItem, StoreError, grid_from_row, now_rfc3339};
+use super::{LayerMeta, LayerState, PublishEvent, RefItem, StoreError, grid_from_row, now_rfc3339};
 use crate::spatial::layer::GridLayer;
 use serde_json::Value;
 use sqlx::Row;
@@ -125,9 +125,9 @@ impl PgStore {
             grid_count: row.try_get("grid_count")?,
             seamless: row.try_get("seamless")?,
             state: if published == Some(id) {
-                "published"
+                LayerState::Published
             } else {
-                "draft"
+                LayerState::Draft
             },
         })
     }
@@ -177,7 +177,7 @@ impl PgStore {
             created_by: created_by.to_string(),
             grid_count: layer.grids.len() as i64,
             seamless,
-            state: "draft",
+            state: LayerState::Draft,
         })
     }
 

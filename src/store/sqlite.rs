@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: one file in WAL mode, migrated from `migrations/sqlite` at start.
 //! Geometry is stored as GeoJSON text with a bounding box for index-assisted bbox queries.
 
-use super::{LayerMeta, PublishEvent, RefItem, StoreError, grid_from_row, now_rfc3339};
+use super::{LayerMeta, LayerState, PublishEvent, RefItem, StoreError, grid_from_row, now_rfc3339};
 use crate::spatial::layer::GridLayer;
 use geo::BoundingRect;
 use serde_json::Value;
@@ -68,9 +68,9 @@ impl SqliteStore {
             grid_count: row.try_get("grid_count")?,
             seamless: row.try_get::<i64, _>("seamless")? == 1,
             state: if published == Some(id) {
-                "published"
+                LayerState::Published
             } else {
-                "draft"
+                LayerState::Draft
             },
         })
     }
@@ -128,7 +128,7 @@ impl SqliteStore {
             created_by: created_by.to_string(),
             grid_count: layer.grids.len() as i64,
             seamless,
-            state: "draft",
+            state: LayerState::Draft,
         })
     }
 

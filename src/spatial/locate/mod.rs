@@ -299,6 +299,20 @@ impl Locator {
         })
     }
 
+    /// Indices (ascending) of the polygons whose envelope intersects `rect` (edges touching
+    /// count), from the R-tree: a superset of the polygons intersecting `rect`, for an exact
+    /// test after.
+    pub fn intersecting_envelope(&self, rect: geo_types::Rect<f64>) -> Vec<usize> {
+        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        let mut out: Vec<usize> = self
+            .nearest
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.index)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Whether the grid in leaf slot `slot` owns `p` under the half-open rule.
     #[inline]
     fn leaf_contains(&self, slot: usize, p: Coord<f64>) -> bool {
