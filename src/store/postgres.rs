@@ -17,6 +17,9 @@ pub const REFERENCE_CHANNEL: &str = "tessera_reference";
 /// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
 const SETUP_LOCK: i64 = 0x0074_6573_7365_7261;
 
+/// Longest wait for a pooled connection before a request fails.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Oldest PostGIS major version supported.
 pub const POSTGIS_MIN_MAJOR: u32 = 3;
 
@@ -45,7 +48,13 @@ pub struct PgStore {
 impl PgStore {
     /// Connects, checks PostGIS and migrates.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            // A request waits at most this long for a connection; an unreachable server is
+            // then an error (503 on /healthz), not a hang.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
         // Processes starting together on one database take turns setting it up.
         let mut conn = pool.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock($1)")

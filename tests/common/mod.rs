@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+pub mod api;
+
 /// The admin URL of the PostgreSQL + PostGIS test cluster (`TESSERA_TEST_DATABASE_URL`), or
 /// `None` after saying loudly, past the test harness's output capture, that the PostGIS half of
 /// `test` is skipped. Panics when `TESSERA_REQUIRE_POSTGRES` is set (as `scripts/test.sh` does)
