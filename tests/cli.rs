@@ -221,3 +221,234 @@ fn locate_snaps_within_distance_and_rejects_bad_lines() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("line 2"));
 }
+
+/// A Feature with a lon/lat rectangle as its Polygon (counter-clockwise) and `code` as its key.
+fn rect_feature(code: &str, (west, south, east, north): (f64, f64, f64, f64)) -> serde_json::Value {
+    serde_json::json!({
+        "type": "Feature",
+        "properties": {"code": code},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+        },
+    })
+}
+
+fn collection(features: Vec<serde_json::Value>) -> String {
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+/// The geodesic area (WGS84 ellipsoid, Karney's algorithm in the `geo` crate) of a lon/lat
+/// rectangle, in m²: an independent reference for tessera's own area computation.
+fn geodesic_rect_area_m2((west, south, east, north): (f64, f64, f64, f64)) -> f64 {
+    use geo::GeodesicArea;
+    geo::Rect::new(
+        geo::coord! { x: west, y: south },
+        geo::coord! { x: east, y: north },
+    )
+    .to_polygon()
+    .geodesic_area_unsigned()
+}
+
+fn assert_area(got: &serde_json::Value, expected_m2: f64, what: &str) {
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: area_m2 {got}"));
+    assert!(
+        ((got - expected_m2) / expected_m2).abs() < 1e-3,
+        "{what}: area_m2 {got}, geodesic {expected_m2}"
+    );
+}
+
+/// The CSV rows of `tessera locate` after the header, split into fields.
+fn locate_rows(out: &Output) -> Vec<Vec<String>> {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("lon,lat,grid"), "{text}");
+    lines
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn locate_converts_gcj02_and_bd09_pins() {
+    let dir = tempfile::tempdir().unwrap();
+    // ≈ 100 m squares (half-size 0.0005°) centred on WGS84 points that have published GCJ-02 or
+    // BD-09 equivalents. The GCJ-02 offset there is ≈ 500 m, far larger than the squares.
+    const H: f64 = 0.0005;
+    let centres = [
+        ("SH", 121.527_210_6, 31.177_427_6),
+        ("BJ", 116.404, 39.915),
+        ("HT", 122.993_955_97, 44.998_040_71),
+    ];
+    let features = centres
+        .iter()
+        .map(|&(code, lon, lat)| rect_feature(code, (lon - H, lat - H, lon + H, lat + H)))
+        .collect();
+    let grids = write(dir.path(), "pins.geojson", &collection(features));
+    let grids = grids.to_str().unwrap();
+
+    // GCJ-02 from googollee/eviltransform go/transform_test.go
+    // (commit 03ba58d92dfda57f8a1635f3805483c8fc10bd77) for SH, and from wandergis/coordtransform
+    // README.md (commit 606c6f3b57b6f1d60458793fea39928d2b11b637) for BJ.
+    let gcj02 = [
+        ("121.531541859215", "31.17530398364597", "SH"),
+        ("116.41024449916938", "39.91640428150164", "BJ"),
+    ];
+    // BD-09 from dromara/hutool CoordinateUtilTest.java wgs84toBd09Test2
+    // (commit 1bca825fff331619b3dff8de33fbb03e58c34d60) for HT, and from
+    // wyxloading/coordtransform-rs tests/tests.rs test_wgs84_to_bd09
+    // (commit 9438edce227741f0432e5fd2623caa61151a4da9) for BJ.
+    let bd09 = [
+        ("123.00636516028885", "45.00636909189589", "HT"),
+        ("116.41662724378733", "39.922699552216216", "BJ"),
+    ];
+    let csv = |points: &[(&str, &str, &str)]| {
+        let mut s = String::from("lon,lat\n");
+        for (lon, lat, _) in points {
+            s += &format!("{lon},{lat}\n");
+        }
+        s
+    };
+
+    for (crs, points) in [("gcj02", &gcj02), ("bd09", &bd09)] {
+        let rows = locate_rows(&run(&["locate", grids, "--crs", crs], Some(&csv(points))));
+        assert_eq!(rows.len(), points.len(), "--crs {crs}");
+        for (row, (lon, lat, grid)) in rows.iter().zip(points.iter()) {
+            // The input text comes back unchanged, with the grid of the converted point.
+            assert_eq!(row, &[*lon, *lat, *grid], "--crs {crs}");
+        }
+        // Taken as WGS84, the same coordinates are hundreds of metres from every square.
+        let rows = locate_rows(&run(&["locate", grids], Some(&csv(points))));
+        assert_eq!(rows.len(), points.len(), "{crs} points as WGS84");
+        for (row, (lon, lat, _)) in rows.iter().zip(points.iter()) {
+            assert_eq!(row, &[*lon, *lat, ""], "{crs} points as WGS84");
+        }
+    }
+}
+
+#[test]
+fn validate_against_a_boundary_reports_gaps_and_parts_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 2×2 lattice of 0.01° cells: lon 118.00–118.02, lat 36.80–36.82.
+    let (w, m, e) = (118.00, 118.01, 118.02);
+    let (s, c, n) = (36.80, 36.81, 36.82);
+    let cells = [
+        ("SW", (w, s, m, c)),
+        ("SE", (m, s, e, c)),
+        ("NW", (w, c, m, n)),
+        ("NE", (m, c, e, n)),
+    ];
+    let grids = write(
+        dir.path(),
+        "grids.geojson",
+        &collection(
+            cells
+                .iter()
+                .map(|&(code, r)| rect_feature(code, r))
+                .collect(),
+        ),
+    );
+    let validate = |name: &str, boundary: (f64, f64, f64, f64)| {
+        let b = write(
+            dir.path(),
+            name,
+            &collection(vec![rect_feature("district", boundary)]),
+        );
+        let out = run(
+            &[
+                "validate",
+                grids.to_str().unwrap(),
+                "--boundary",
+                b.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
+            panic!("{name}: {err}: {}", String::from_utf8_lossy(&out.stderr))
+        });
+        (out.status.code(), v)
+    };
+    let empty = serde_json::json!([]);
+
+    // A boundary one column of cells wider (east to 118.03): the strip 118.02–118.03 is a gap.
+    let (code, v) = validate("wider.geojson", (w, s, 118.03, n));
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["summary"]["gaps"], 1, "{v}");
+    let gaps = v["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{v}");
+    assert_eq!(gaps[0]["geometry"]["type"], "Polygon");
+    assert_area(
+        &gaps[0]["area_m2"],
+        geodesic_rect_area_m2((e, s, 118.03, n)),
+        "gap",
+    );
+    let mut neighbours: Vec<&str> = gaps[0]["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    neighbours.sort_unstable();
+    assert_eq!(neighbours, ["NE", "SE"]);
+    for k in [
+        "outside_boundary",
+        "overlaps",
+        "invalid_edges",
+        "invalid_geometry",
+    ] {
+        assert_eq!(v[k], empty, "{k}");
+    }
+
+    // A boundary ending at lon 118.015: the western cells lie inside it; each eastern cell sticks
+    // out by its eastern half, 118.015–118.02. Nothing of the boundary is uncovered.
+    let (code, v) = validate("narrower.geojson", (w, s, 118.015, n));
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["summary"]["outside_boundary"], 2, "{v}");
+    let mut outside: Vec<&serde_json::Value> =
+        v["outside_boundary"].as_array().unwrap().iter().collect();
+    outside.sort_by_key(|o| o["grid"].as_str().unwrap().to_owned());
+    let grids_outside: Vec<&str> = outside
+        .iter()
+        .map(|o| o["grid"].as_str().unwrap())
+        .collect();
+    assert_eq!(grids_outside, ["NE", "SE"]);
+    assert_area(
+        &outside[0]["area_m2"],
+        geodesic_rect_area_m2((118.015, c, e, n)),
+        "NE outside",
+    );
+    assert_area(
+        &outside[1]["area_m2"],
+        geodesic_rect_area_m2((118.015, s, e, c)),
+        "SE outside",
+    );
+    for k in ["gaps", "overlaps", "invalid_edges", "invalid_geometry"] {
+        assert_eq!(v[k], empty, "{k}");
+    }
+
+    // The lattice's own outline: seamless.
+    let (code, v) = validate("outline.geojson", (w, s, e, n));
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["valid"], true);
+    for k in [
+        "invalid_geometry",
+        "overlaps",
+        "gaps",
+        "invalid_edges",
+        "outside_boundary",
+        "duplicate_keys",
+    ] {
+        assert_eq!(v[k], empty, "{k}");
+    }
+}

@@ -325,3 +325,97 @@ fn processes_starting_together_seed_once() {
         }
     }
 }
+
+#[test]
+fn flags_and_environment_reach_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    // TESSERA_BIND and TESSERA_DATA_DIR from the environment, a sqlite: URL elsewhere, and a
+    // 1 MiB body limit from --max-body-mb.
+    let data = dir.path().join("data");
+    let db = dir.path().join("elsewhere/custom.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.args(["serve", "--max-body-mb", "1"])
+        .current_dir(dir.path())
+        .env("TESSERA_BIND", "127.0.0.1:0")
+        .env("TESSERA_DATA_DIR", &data)
+        .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .env_remove("TESSERA_SEED_DIR")
+        .env_remove("TESSERA_MAX_BODY_MB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let server = start(cmd);
+    assert!(db.exists(), "the sqlite: URL names the file");
+    assert!(!data.join("tessera.db").exists());
+    let (s, h) = http(&server.addr, "GET", "/healthz", "");
+    assert_eq!(
+        (s, h["database"]["backend"].as_str()),
+        (200, Some("sqlite"))
+    );
+    // Just over 1 MiB: refused with 413 in the one error shape; just under goes through to
+    // GeoJSON checks.
+    let big = format!(
+        r#"{{"type":"FeatureCollection","features":[],"pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    let (s, e) = http(&server.addr, "POST", "/api/v1/layers", &big);
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (413, Some("body_too_large")),
+        "{e}"
+    );
+    let small = format!(
+        r#"{{"type":"FeatureCollection","features":[],"pad":"{}"}}"#,
+        "x".repeat(1000)
+    );
+    let (s, e) = http(&server.addr, "POST", "/api/v1/layers", &small);
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("invalid_geojson")),
+        "{e}"
+    );
+}
+
+#[test]
+fn start_up_refuses_a_database_where_postgis_cannot_be_enabled() {
+    let Some(admin) =
+        common::postgres_admin_url("start_up_refuses_a_database_where_postgis_cannot_be_enabled")
+    else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // A fresh database and a role that is not a superuser: it cannot create PostGIS.
+    let url = rt.block_on(async {
+        use sqlx::Connection;
+        let url = common::fresh_pg_database(&admin).await;
+        let name = url.rsplit('/').next().unwrap().to_string();
+        let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+        for sql in [
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tessera_plain') \
+             THEN CREATE ROLE tessera_plain LOGIN; END IF; END $$"
+                .to_string(),
+            format!("GRANT ALL ON DATABASE {name} TO tessera_plain"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        url.replacen("postgres://postgres@", "postgres://tessera_plain@", 1)
+    });
+    assert!(url.contains("tessera_plain@"), "{url}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = serve_command(dir.path())
+        .env("DATABASE_URL", &url)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("PostGIS") && err.contains("CREATE EXTENSION postgis"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -286,6 +286,172 @@ mod tests {
         ));
     }
 
+    /// A published conversion: `input` → `output` in the source's own words, with the tolerance
+    /// its precision allows forward and back.
+    struct Vector {
+        source: &'static str,
+        input: (f64, f64),
+        output: (f64, f64),
+        tol: f64,
+        inverse_tol: f64,
+    }
+
+    /// Checks `forward(input) ≈ output` and `inverse(output) ≈ input` for every vector, naming
+    /// the source and the error on failure.
+    fn check_vectors(
+        what: &str,
+        vectors: &[Vector],
+        forward: impl Fn(f64, f64) -> (f64, f64),
+        inverse: impl Fn(f64, f64) -> (f64, f64),
+    ) {
+        for v in vectors {
+            let got = forward(v.input.0, v.input.1);
+            assert!(
+                close(got, v.output, v.tol),
+                "{what} {:?} ({}): got {got:?}, published {:?}, error ({:e}, {:e})",
+                v.input,
+                v.source,
+                v.output,
+                got.0 - v.output.0,
+                got.1 - v.output.1
+            );
+            let back = inverse(v.output.0, v.output.1);
+            assert!(
+                close(back, v.input, v.inverse_tol),
+                "inverse of {what} {:?} ({}): got {back:?}, published input {:?}, \
+                 error ({:e}, {:e})",
+                v.output,
+                v.source,
+                v.input,
+                back.0 - v.input.0,
+                back.1 - v.input.1
+            );
+        }
+    }
+
+    /// Test vectors published by independent implementations of the standard formulas (none
+    /// computed with tessera). Full-precision vectors are checked to 1e-9° forward and 1e-8° back.
+    /// Vectors published rounded (to 1e-7° or 1e-8°) are checked to the tolerance their rounding
+    /// allows, in both directions, since the inverse of a rounded output can only return the input
+    /// to within that rounding.
+    #[test]
+    fn published_vectors() {
+        const EVIL: &str = "googollee/eviltransform go/transform_test.go \
+                            @ 03ba58d92dfda57f8a1635f3805483c8fc10bd77";
+        const WANDERGIS: &str =
+            "wandergis/coordtransform README.md @ 606c6f3b57b6f1d60458793fea39928d2b11b637";
+        // WGS84 → GCJ-02 of (123, 45) is in WGS84.spec.ts. (GCJ02.spec.ts at the same commit has
+        // only GCJ-02 → WGS84 of (123, 45), from gcoord's approximate inverse and asserted there to
+        // 5 decimals only; it is 1.6e-7° off the exact inverse, so it is not used here. hutool's
+        // wgs84toBd09Test2 below starts from that point and agrees with tessera to 1e-9°.)
+        const GCOORD_WGS84_SPEC: &str = "hujiulong/gcoord test/unit/crs/WGS84.spec.ts \
+                                         @ 42ea29df479c739f9b39f9c8e939fb7ae39e5a3e";
+        const GCOORD_CITIES: &str = "hujiulong/gcoord test/fixtures/china-cities.json \
+                                     @ fedbaa105f198d5afc23fec2d60c0a0df32ef663";
+        const HUTOOL: &str = "dromara/hutool hutool-core/src/test/java/cn/hutool/core/util/\
+                              CoordinateUtilTest.java wgs84toBd09Test2 \
+                              @ 1bca825fff331619b3dff8de33fbb03e58c34d60";
+
+        // WGS84 → GCJ-02 (Krasovsky formula).
+        let gcj02 = [
+            // Shanghai, Shenzhen, Beijing; the file lists (lat, lng) pairs.
+            Vector {
+                source: EVIL,
+                input: (121.527_210_6, 31.177_427_6),
+                output: (121.531_541_859_215, 31.175_303_983_645_97),
+                tol: 1e-9,
+                inverse_tol: 1e-8,
+            },
+            Vector {
+                source: EVIL,
+                input: (113.912_316, 22.543_847),
+                output: (113.917_176_480_836_3, 22.540_796_131_694_766),
+                tol: 1e-9,
+                inverse_tol: 1e-8,
+            },
+            Vector {
+                source: EVIL,
+                input: (116.377_817, 39.911_954),
+                output: (116.384_047_224_556_57, 39.913_345_455_360_69),
+                tol: 1e-9,
+                inverse_tol: 1e-8,
+            },
+            Vector {
+                source: WANDERGIS,
+                input: (116.404, 39.915),
+                output: (116.410_244_499_169_38, 39.916_404_281_501_64),
+                tol: 1e-9,
+                inverse_tol: 1e-8,
+            },
+            // Published to 8 decimals (checked there with toBeCloseTo).
+            Vector {
+                source: GCOORD_WGS84_SPEC,
+                input: (123.0, 45.0),
+                output: (123.006_075_41, 45.001_978_15),
+                tol: 1e-7,
+                inverse_tol: 1e-7,
+            },
+        ];
+        check_vectors("WGS84 → GCJ-02", &gcj02, wgs84_to_gcj02, gcj02_to_wgs84);
+        // The same through the CRS-generic entry points used by `locate` and the HTTP API.
+        check_vectors(
+            "WGS84 → GCJ-02 (from_wgs84/to_wgs84)",
+            &gcj02,
+            |x, y| from_wgs84(Crs::Gcj02, x, y),
+            |x, y| to_wgs84(Crs::Gcj02, x, y),
+        );
+
+        // GCJ-02 → BD-09.
+        let bd09 = [
+            Vector {
+                source: WANDERGIS,
+                input: (116.404, 39.915),
+                output: (116.410_369_493_710_29, 39.921_336_993_510_21),
+                tol: 1e-9,
+                inverse_tol: 1e-8,
+            },
+            // Beijing, Shanghai, Guangzhou city centres ("GCJ02" → "BD09"), 7 decimals.
+            Vector {
+                source: GCOORD_CITIES,
+                input: (116.407_400_2, 39.904_213_6),
+                output: (116.413_785_2, 39.910_535_5),
+                tol: 5e-7,
+                inverse_tol: 5e-7,
+            },
+            Vector {
+                source: GCOORD_CITIES,
+                input: (121.473_706_1, 31.230_419_4),
+                output: (121.480_243_5, 31.236_354_1),
+                tol: 5e-7,
+                inverse_tol: 5e-7,
+            },
+            Vector {
+                source: GCOORD_CITIES,
+                input: (113.264_385_9, 23.129_114_6),
+                output: (113.270_818_8, 23.135_343),
+                tol: 5e-7,
+                inverse_tol: 5e-7,
+            },
+        ];
+        check_vectors("GCJ-02 → BD-09", &bd09, gcj02_to_bd09, bd09_to_gcj02);
+
+        // WGS84 → BD-09 (GCJ-02, then BD-09).
+        let wgs_bd09 = [Vector {
+            source: HUTOOL,
+            input: (122.993_955_97, 44.998_040_71),
+            output: (123.006_365_160_288_85, 45.006_369_091_895_89),
+            tol: 1e-9,
+            inverse_tol: 1e-8,
+        }];
+        check_vectors("WGS84 → BD-09", &wgs_bd09, wgs84_to_bd09, bd09_to_wgs84);
+        check_vectors(
+            "WGS84 → BD-09 (from_wgs84/to_wgs84)",
+            &wgs_bd09,
+            |x, y| from_wgs84(Crs::Bd09, x, y),
+            |x, y| to_wgs84(Crs::Bd09, x, y),
+        );
+    }
+
     #[test]
     fn offset_near_zhangdian_has_the_documented_size() {
         let (lon, lat) = wgs84_to_gcj02(118.06, 36.81);
