@@ -207,17 +207,7 @@ fn seed_dir_loads_a_district_and_a_bad_one_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
     // A district folder of the same layout, elsewhere, named by the environment variable.
     let district = dir.path().join("district");
-    for name in [
-        "grids.geojson",
-        "boundary.geojson",
-        "streets.geojson",
-        "communities.geojson",
-        "workers.json",
-        "departments.json",
-        "categories.json",
-        "cases-sample.json",
-        "calendar/cn-2026.csv",
-    ] {
+    for name in tessera::demo::seed::DISTRICT_FILES {
         let to = district.join(name);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(root().join("geodata/zhangdian").join(name), &to).unwrap();
