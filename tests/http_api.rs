@@ -195,6 +195,10 @@ async fn locate_agrees(db: Db) {
     ] {
         let (s, v) = call(&state, "GET", &format!("/api/v1/locate?{bad}"), None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        if bad == "lon=x&lat=1" || bad == "lon=1" {
+            let name = if bad == "lon=1" { "lat" } else { "lon" };
+            assert_eq!(v["error"]["details"]["parameter"], name, "{bad}: {v}");
+        }
         assert!(
             v["error"]["message"]
                 .as_str()

@@ -171,6 +171,13 @@ fn binary_starts_seeds_serves_and_stops_gracefully() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A clean stop folds the write-ahead log back into the database file.
+    let wal = dir.path().join("tessera.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "{} left behind",
+        wal.display()
+    );
     // Restart on the same file keeps both versions.
     let again = serve(dir.path(), None);
     let (_, layers) = http(&again.addr, "GET", "/api/v1/layers", "");

@@ -76,9 +76,10 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         println!("  {what:<20} http://{addr}{path}");
     }
     drop(live);
-    axum::serve(listener, app_with_limit(state, a.max_body_mb << 20))
+    axum::serve(listener, app_with_limit(state.clone(), a.max_body_mb << 20))
         .with_graceful_shutdown(shutdown())
         .await?;
+    state.0.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -19,9 +19,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|rej: QueryRejection| {
-                ApiError::bad_request("invalid_parameter", rej.body_text())
-            })
+            .map_err(|rej: QueryRejection| parameter_error(&rej.body_text(), "query string"))
     }
 }
 
@@ -36,8 +34,64 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|rej: PathRejection| {
-                ApiError::bad_request("invalid_parameter", rej.body_text())
-            })
+            .map_err(|rej: PathRejection| parameter_error(&rej.body_text(), "path"))
+    }
+}
+
+/// A 400 naming the parameter: serde's message is `NAME: problem` (or `missing field `NAME``);
+/// the parameter goes into `details.parameter` when it can be told.
+fn parameter_error(text: &str, part: &str) -> ApiError {
+    let text = text
+        .split_once(": ")
+        .filter(|(head, _)| {
+            head.starts_with("Failed to deserialize") || head.starts_with("Invalid URL")
+        })
+        .map_or(text, |(_, rest)| rest);
+    let parameter = text
+        .strip_prefix("missing field `")
+        .or_else(|| text.strip_prefix("unknown field `"))
+        .and_then(|r| r.split('`').next())
+        .or_else(|| text.split_once(": ").map(|(name, _)| name))
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let message = match parameter {
+        Some(p) if !text.contains('`') => format!("{part} parameter {p}: {}", &text[p.len() + 2..]),
+        _ => format!("{part}: {text}"),
+    };
+    let e = ApiError::bad_request("invalid_parameter", message);
+    match parameter {
+        Some(p) => e.with_details(serde_json::json!({ "parameter": p })),
+        None => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parameter_error;
+
+    #[test]
+    fn the_parameter_is_named() {
+        let e = parameter_error(
+            "Failed to deserialize query string: lon: invalid float literal",
+            "query string",
+        );
+        assert_eq!(
+            e.message,
+            "query string parameter lon: invalid float literal"
+        );
+        assert_eq!(e.details["parameter"], "lon");
+        let e = parameter_error(
+            "Failed to deserialize query string: missing field `lat`",
+            "query string",
+        );
+        assert_eq!(e.message, "query string: missing field `lat`");
+        assert_eq!(e.details["parameter"], "lat");
+        let e = parameter_error(
+            "Failed to deserialize query string: unknown field `lng`, expected one of `lon`, `lat`",
+            "query string",
+        );
+        assert_eq!(e.details["parameter"], "lng");
+        let e = parameter_error("Invalid URL: Cannot parse `abc` to a `i64`", "path");
+        assert_eq!(e.message, "path: Cannot parse `abc` to a `i64`");
+        assert!(e.details.is_null());
     }
 }

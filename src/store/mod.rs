@@ -201,6 +201,15 @@ impl Store {
         }
     }
 
+    /// Closes every connection, waiting for those in use. On SQLite the last close folds the
+    /// write-ahead log back into the database file.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(s) => s.close().await,
+        }
+    }
+
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {

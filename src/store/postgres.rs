@@ -111,6 +111,10 @@ impl PgStore {
         Ok(l)
     }
 
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

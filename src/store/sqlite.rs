@@ -42,6 +42,10 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
