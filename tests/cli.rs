@@ -452,3 +452,59 @@ fn validate_against_a_boundary_reports_gaps_and_parts_outside() {
         assert_eq!(v[k], empty, "{k}");
     }
 }
+
+#[test]
+fn locate_reads_csv_by_its_header_and_refuses_ragged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let grids = write(
+        dir.path(),
+        "g.geojson",
+        &collection(vec![
+            rect_feature("W", (118.0, 36.8, 118.001, 36.801)),
+            rect_feature("E", (118.001, 36.8, 118.002, 36.801)),
+        ]),
+    );
+    let grids = grids.to_str().unwrap();
+    // Named columns in another order, a quoted field with a comma: every column comes back.
+    let out = run(
+        &["locate", grids],
+        Some(
+            "name,lat,lon\n\"west, inside\",36.8005,118.0005\neast,36.8005,118.0015\nnowhere,36.9,118.5\n",
+        ),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "name,lat,lon,grid\n\"west, inside\",36.8005,118.0005,W\neast,36.8005,118.0015,E\nnowhere,36.9,118.5,\n"
+    );
+    for header in ["latitude,longitude", "y,x", "LAT,LNG"] {
+        let out = run(
+            &["locate", grids],
+            Some(&format!("{header}\n36.8005,118.0015\n")),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text.lines().nth(1),
+            Some("36.8005,118.0015,E"),
+            "{header}: {text}"
+        );
+    }
+    // Comma decimals give four fields where the header has two: refused, naming the line,
+    // never read as other numbers.
+    let bad = run(
+        &["locate", grids],
+        Some("lon,lat\n118.0005,36.8005\n118,0005,36,8005\n"),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("line 3") && err.contains("4 fields"), "{err}");
+    assert!(bad.stdout.is_empty());
+    let bad = run(&["locate", grids], Some("118.0005,36.8005\n118.0005\n"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 2"));
+}

@@ -4,7 +4,7 @@ use super::LayerArgs;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::{Hit, Locator};
 use geo_types::Coord;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +13,8 @@ use std::process::ExitCode;
 pub struct Args {
     #[command(flatten)]
     layer: LayerArgs,
-    /// Points as CSV `lon,lat` per line (header optional); `-` or absent for stdin.
+    /// Points as CSV: `lon,lat` per row, or any columns under a header naming lon/lng/longitude/x
+    /// and lat/latitude/y (written back with `grid` added); `-` or absent for stdin.
     #[arg(long, value_name = "FILE")]
     points: Option<PathBuf>,
     /// Coordinate system of the points (converted to WGS84 before locating).
@@ -25,45 +26,6 @@ pub struct Args {
     /// Print `located N points in S seconds` on stderr (time inside the process, I/O excluded).
     #[arg(long)]
     stats: bool,
-}
-
-struct Point<'a> {
-    lon_text: &'a str,
-    lat_text: &'a str,
-    at: Coord<f64>,
-}
-
-fn parse(text: &str) -> anyhow::Result<Vec<Point<'_>>> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line.split(',');
-        let (Some(lon_text), Some(lat_text)) = (parts.next(), parts.next()) else {
-            anyhow::bail!("points line {}: expected lon,lat, got {line:?}", n + 1);
-        };
-        let (lon_text, lat_text) = (lon_text.trim(), lat_text.trim());
-        let (lon, lat) = match (lon_text.parse::<f64>(), lat_text.parse::<f64>()) {
-            (Ok(lon), Ok(lat)) => (lon, lat),
-            _ if n == 0 && out.is_empty() => continue, // header
-            _ => anyhow::bail!("points line {}: {line:?} is not two numbers lon,lat", n + 1),
-        };
-        if !(lon.is_finite()
-            && lat.is_finite()
-            && (-180.0..=180.0).contains(&lon)
-            && (-90.0..=90.0).contains(&lat))
-        {
-            anyhow::bail!("points line {}: {lon},{lat} is not a valid lon,lat", n + 1);
-        }
-        out.push(Point {
-            lon_text,
-            lat_text,
-            at: Coord { x: lon, y: lat },
-        });
-    }
-    Ok(out)
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -80,14 +42,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .and_then(|mut f| f.read_to_string(&mut text))
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
     };
-    let points = parse(&text)?;
+    let points = super::points::read_points(&text)?;
     let locator = Locator::new(&layer.geometries());
 
     // Points are converted to WGS84 on intake (the original text is what is echoed back).
     let wgs84: Vec<Coord<f64>> = points
+        .at
         .iter()
         .map(|p| {
-            let (x, y) = to_wgs84(a.crs, p.at.x, p.at.y);
+            let (x, y) = to_wgs84(a.crs, p.x, p.y);
             Coord { x, y }
         })
         .collect();
@@ -112,35 +75,27 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let secs = started.elapsed().as_secs_f64();
 
     let stdout = std::io::stdout();
-    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, stdout.lock()));
     let snap_col = a.snap_m > 0.0;
-    writeln!(
-        w,
-        "lon,lat,grid{}",
-        if snap_col { ",snapped_m" } else { "" }
-    )?;
-    for (p, h) in points.iter().zip(&hits) {
+    let mut header = points.header.clone();
+    header.push("grid".into());
+    if snap_col {
+        header.push("snapped_m".into());
+    }
+    w.write_record(&header)?;
+    for (row, h) in points.rows.iter().zip(&hits) {
         let key = h.map(|h| layer.grids[h.index].key.as_str()).unwrap_or("");
-        write!(w, "{},{},{}", p.lon_text, p.lat_text, csv_field(key))?;
+        let mut out: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push(key);
+        let snapped = h.and_then(|h| h.snapped_m).map(|d| format!("{d:.2}"));
         if snap_col {
-            match h.and_then(|h| h.snapped_m) {
-                Some(d) => write!(w, ",{d:.2}")?,
-                None => write!(w, ",")?,
-            }
+            out.push(snapped.as_deref().unwrap_or(""));
         }
-        w.write_all(b"\n")?;
+        w.write_record(&out)?;
     }
     w.flush()?;
     if a.stats {
-        eprintln!("located {} points in {secs:.6} seconds", points.len());
+        eprintln!("located {} points in {secs:.6} seconds", points.at.len());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
 }

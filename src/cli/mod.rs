@@ -5,6 +5,7 @@
 
 mod demo;
 mod locate;
+mod points;
 mod progress;
 mod repair;
 mod serve;

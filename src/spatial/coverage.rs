@@ -247,11 +247,12 @@ pub fn validate_coverage_with(
                 .collect(),
         ),
     };
-    let has_holes = union.0.iter().any(|p| !p.interiors().is_empty());
-    let gap_polys: Vec<Polygon<f64>> = if opts.boundary.is_some() || has_holes {
+    let gap_polys: Vec<Polygon<f64>> = if opts.boundary.is_some() {
         boundary.difference(&union).0
     } else {
-        Vec::new()
+        // Without a boundary the gaps are the union's holes, taken as they are (exact
+        // coordinates, so the grids around them are found exactly).
+        union_holes(&union)
     };
     let gaps: Vec<Gap> = gap_polys
         .par_iter()
@@ -405,7 +406,7 @@ fn invalid_segments_of(
                     if (t0 == a0 && t1 == a1) || (t0 == a1 && t1 == a0) {
                         continue;
                     }
-                    if collinear_or_interior(flat, r, a, t0, t1, a0, a1) {
+                    if collinear_or_interior(flat, r, t0, t1, a0, a1) {
                         bad.push(s);
                         continue 'seg;
                     }
@@ -446,11 +447,10 @@ fn invalid_segments_of(
 }
 
 /// JTS `InvalidSegmentDetector.isCollinearOrInterior` for target segment t0–t1 against the
-/// neighbour segment `a` (a0–a1) of ring `r`.
+/// neighbour segment a0–a1 of ring `r`.
 fn collinear_or_interior(
     flat: &FlatRings,
     r: &crate::spatial::rings::Ring,
-    a: usize,
     t0: Coord<f64>,
     t1: Coord<f64>,
     a0: Coord<f64>,
@@ -469,24 +469,49 @@ fn collinear_or_interior(
                 return true;
             }
             let tgt_end = if p == t0 { t1 } else { t0 };
-            let k = if p == a0 { a } else { a + 1 };
-            let (start, end) = (r.start as usize, r.end as usize);
-            let prev = if k == start {
-                flat.coords[end - 2]
-            } else {
-                flat.coords[k - 1]
-            };
-            let next = if k + 1 >= end {
-                flat.coords[start + 1]
-            } else {
-                flat.coords[k + 1]
-            };
-            if tgt_end == prev || tgt_end == next {
-                return false;
-            }
-            in_corner(p, next, prev, tgt_end)
+            interior_at_vertex(flat, r.grid as usize, p, tgt_end)
         }
     }
+}
+
+/// Whether the direction `node → d` leaves the shared vertex `node` into the interior of grid
+/// `g`. Every ring of `g` through `node` bounds the interior there: within one polygon the
+/// direction must be on the interior side of each of them (a hole touching its shell at the
+/// node cuts a wedge out of the shell's corner); across the polygons of a MultiPolygon, of any.
+/// A direction along one of `g`'s own edges is not interior.
+fn interior_at_vertex(flat: &FlatRings, g: usize, node: Coord<f64>, d: Coord<f64>) -> bool {
+    let rings = flat.rings_of(g);
+    let mut any_polygon = false;
+    let mut k = 0;
+    while k < rings.len() {
+        let poly = rings[k].polygon;
+        let mut met = false;
+        let mut inside = true;
+        while k < rings.len() && rings[k].polygon == poly {
+            let r = &rings[k];
+            let (start, end) = (r.start as usize, r.end as usize);
+            // Vertices start..end-1 (the last repeats the first).
+            for v in start..end - 1 {
+                if flat.coords[v] != node {
+                    continue;
+                }
+                met = true;
+                let prev = if v == start {
+                    flat.coords[end - 2]
+                } else {
+                    flat.coords[v - 1]
+                };
+                let next = flat.coords[v + 1];
+                if d == prev || d == next {
+                    return false;
+                }
+                inside &= in_corner(node, next, prev, d);
+            }
+            k += 1;
+        }
+        any_polygon |= met && inside;
+    }
+    any_polygon
 }
 
 /// Is direction node→d strictly inside the corner swept counter-clockwise from node→a to node→b
@@ -650,12 +675,47 @@ pub fn coverage_union(
     if faulty_ids.is_empty() {
         return well;
     }
-    // One overlay for everything, so edges shared exactly stay shared exactly.
-    geo::unary_union(
+    // One overlay for everything, so edges shared exactly stay shared exactly; then OGC normal
+    // form, so holes pinched against a shell are holes.
+    crate::spatial::dissolve::normalize(&geo::unary_union(
         well.0
             .iter()
             .chain(faulty_ids.iter().flat_map(|&g| geoms[g].0.iter())),
-    )
+    ))
+}
+
+/// The holes of a union in OGC normal form as polygons (counter-clockwise), each minus the
+/// union's islands inside it.
+fn union_holes(union: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
+    use crate::spatial::dissolve::point_in_ring;
+    let mut out = Vec::new();
+    for p in &union.0 {
+        for h in p.interiors() {
+            let mut ring = h.clone();
+            ring.0.reverse();
+            let islands: Vec<LineString<f64>> = union
+                .0
+                .iter()
+                .filter(|q| {
+                    let e = &q.exterior().0;
+                    e.len() >= 2 && {
+                        let probe = Coord {
+                            x: (e[0].x + e[1].x) / 2.0,
+                            y: (e[0].y + e[1].y) / 2.0,
+                        };
+                        !std::ptr::eq(*q, p) && point_in_ring(probe, &ring.0)
+                    }
+                })
+                .map(|q| {
+                    let mut r = q.exterior().clone();
+                    r.0.reverse();
+                    r
+                })
+                .collect();
+            out.push(Polygon::new(ring, islands));
+        }
+    }
+    out
 }
 
 /// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: a grid
@@ -666,7 +726,9 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
     let Some(r) = p.bounding_rect() else {
         return Vec::new();
     };
-    let eps = 1e-9;
+    // About a millimetre: gaps cut out by the overlay (with a boundary) carry coordinates
+    // rounded to its integer grid.
+    let eps = 1e-8;
     let lines = |poly: &Polygon<f64>| -> Vec<Line<f64>> {
         std::iter::once(poly.exterior())
             .chain(poly.interiors())

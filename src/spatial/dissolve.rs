@@ -96,10 +96,90 @@ pub fn trace_rings(edges: &[(Coord<f64>, Coord<f64>)]) -> Vec<LineString<f64>> {
             cur = next;
         }
         if ring.len() >= 4 && ring.first() == ring.last() {
-            rings.push(LineString(ring));
+            rings.extend(split_pinched(&ring).into_iter().map(LineString));
         }
     }
     rings
+}
+
+/// Splits a closed ring that passes through a vertex more than once into simple closed rings,
+/// one per loop, keeping the direction of travel. This is the OGC normal form: a hole that
+/// touches its shell (or another hole) at one point is a ring of its own, never folded into
+/// the shell. Loops of fewer than three distinct vertices (spikes) are dropped.
+///
+/// ```
+/// use geo_types::coord;
+/// use tessera::spatial::dissolve::split_pinched;
+/// // A shell that dips into a triangle touching it at (0, 2): shell and hole come apart.
+/// let c = |x: f64, y: f64| coord! { x: x, y: y };
+/// let ring = [c(0., 0.), c(4., 0.), c(4., 4.), c(0., 4.), c(0., 2.),
+///             c(2., 3.), c(2., 1.), c(0., 2.), c(0., 0.)];
+/// let parts = split_pinched(&ring);
+/// assert_eq!(parts.len(), 2);
+/// assert_eq!(parts[0], [c(0., 2.), c(2., 3.), c(2., 1.), c(0., 2.)]);
+/// assert_eq!(parts[1], [c(0., 0.), c(4., 0.), c(4., 4.), c(0., 4.), c(0., 2.), c(0., 0.)]);
+/// ```
+pub fn split_pinched(ring: &[Coord<f64>]) -> Vec<Vec<Coord<f64>>> {
+    let mut out = Vec::new();
+    if ring.len() < 2 {
+        return out;
+    }
+    // Walk the open ring; when a vertex repeats, cut the loop since its last visit.
+    let mut path: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<VKey, usize> = HashMap::with_capacity(ring.len());
+    for &c in &ring[..ring.len() - 1] {
+        if let Some(&i) = at.get(&bits(c)) {
+            let mut lp: Vec<Coord<f64>> = path.split_off(i);
+            for q in &lp[1..] {
+                at.remove(&bits(*q));
+            }
+            lp.push(c);
+            if lp.len() >= 4 {
+                out.push(lp);
+            }
+            path.push(c);
+        } else {
+            at.insert(bits(c), path.len());
+            path.push(c);
+        }
+    }
+    let first = ring[0];
+    // Close what is left (the ring's own start vertex closes it).
+    if let Some(&i) = at.get(&bits(first)) {
+        let mut lp: Vec<Coord<f64>> = path.split_off(i);
+        lp.push(first);
+        let head = path;
+        // Anything before the start's position cannot exist: the start is at index 0.
+        debug_assert!(head.is_empty());
+        if lp.len() >= 4 {
+            out.push(lp);
+        }
+    }
+    out
+}
+
+/// A MultiPolygon in OGC normal form: every ring split at the vertices it passes more than once
+/// ([`split_pinched`]) and reassembled, so a hole touching its shell at a point is a hole and
+/// shells touching at a point are separate polygons. Input rings may run either way.
+pub fn normalize(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    use crate::spatial::layer::signed_area;
+    let mut rings = Vec::new();
+    let mut add = |ring: &LineString<f64>, ccw: bool| {
+        let mut r = ring.0.clone();
+        if (signed_area(&r) > 0.0) != ccw {
+            r.reverse();
+        }
+        // Loops of a counter-clockwise exterior that run clockwise are pinched-off holes, and
+        // loops of a clockwise hole that run counter-clockwise are islands: the sign decides.
+        rings.extend(split_pinched(&r).into_iter().map(LineString));
+    };
+    for p in &mp.0 {
+        add(p.exterior(), true);
+        for h in p.interiors() {
+            add(h, false);
+        }
+    }
+    assemble(rings)
 }
 
 /// Assembles traced rings into polygons: each clockwise ring becomes a hole of the smallest

@@ -1,0 +1,185 @@
+//! Coverages that were misread in the field, each a whole kind, with the right answer computed
+//! independently (GEOS 3.14 and pyproj for the files in `tests/data/cases/`, the `geo` crate's
+//! geodesic area for the constructed ones).
+
+use geo::{Contains, GeodesicArea, InteriorPoint};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon, coord};
+use std::path::PathBuf;
+use std::process::Command;
+use tessera::spatial::coverage::{CoverageOptions, CoverageReport, validate_coverage};
+use tessera::spatial::layer::{Grid, GridLayer, KeySource, read_layer};
+use tessera::spatial::repair::{RepairOptions, repair};
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+fn validate(layer: &GridLayer) -> CoverageReport {
+    validate_coverage(layer, &CoverageOptions::default())
+}
+
+fn close(got: f64, want: f64, rel: f64) -> bool {
+    (got / want - 1.0).abs() <= rel
+}
+
+/// `tessera validate FILE --format json`: the exit code and the report.
+fn validate_file(path: &PathBuf) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("validate")
+        .arg(path)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn a_hole_touching_its_shell_is_a_gap() {
+    let (code, report) = validate_file(&data("tests/data/cases/hole-touching-shell.geojson"));
+    assert_eq!(code, 1, "{report}");
+    let gaps = report["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{report}");
+    // GEOS + pyproj: 19,807.06 m².
+    assert!(close(gaps[0]["area_m2"].as_f64().unwrap(), 19_807.06, 0.01));
+    assert_eq!(gaps[0]["neighbours"], serde_json::json!(["G"]));
+}
+
+#[test]
+fn every_grid_along_a_gap_is_its_neighbour() {
+    let (code, report) = validate_file(&data("tests/data/cases/gap-neighbours.geojson"));
+    assert_eq!(code, 1, "{report}");
+    let gaps = report["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{report}");
+    assert!(close(gaps[0]["area_m2"].as_f64().unwrap(), 60_620.0, 0.01));
+    assert_eq!(gaps[0]["neighbours"], serde_json::json!(["G2", "G6"]));
+}
+
+/// Lon/lat of a point given in units of 0.001° from (118.0, 36.8).
+fn at(x: f64, y: f64) -> Coord<f64> {
+    coord! { x: 118.0 + x * 0.001, y: 36.8 + y * 0.001 }
+}
+
+fn grid(key: &str, index: usize, pts: &[(f64, f64)]) -> Grid {
+    let ring: Vec<Coord<f64>> = pts.iter().map(|&(x, y)| at(x, y)).collect();
+    Grid {
+        key: key.into(),
+        index,
+        geometry: MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]),
+        properties: Default::default(),
+    }
+}
+
+#[test]
+fn a_gap_touching_the_rim_at_a_point_is_found_and_filled() {
+    // Three grids around a triangle whose apex (2, 0) is on the coverage's outer edge.
+    let layer = GridLayer {
+        grids: vec![
+            grid(
+                "A",
+                0,
+                &[(0., 0.), (2., 0.), (1., 1.), (1., 4.), (0., 4.), (0., 0.)],
+            ),
+            grid(
+                "B",
+                1,
+                &[(2., 0.), (4., 0.), (4., 4.), (3., 4.), (3., 1.), (2., 0.)],
+            ),
+            grid("C", 2, &[(1., 1.), (3., 1.), (3., 4.), (1., 4.), (1., 1.)]),
+        ],
+    };
+    let triangle = Polygon::new(
+        LineString(vec![at(2., 0.), at(3., 1.), at(1., 1.), at(2., 0.)]),
+        vec![],
+    );
+    let want = triangle.geodesic_area_unsigned();
+    let report = validate(&layer);
+    assert!(!report.valid);
+    assert_eq!(report.gaps.len(), 1, "{}", report.to_text());
+    assert!(
+        close(report.gaps[0].area_m2, want, 0.001),
+        "{}",
+        report.gaps[0].area_m2
+    );
+    assert_eq!(report.gaps[0].neighbours, ["A", "B", "C"]);
+    assert!(report.invalid_edges.is_empty() && report.overlaps.is_empty());
+    // Repair fills exactly that gap (it is narrower than 200 m) and then validates.
+    let fixed = repair(
+        &layer,
+        &RepairOptions {
+            boundary: None,
+            snap_m: 0.0,
+            gap_width_m: 200.0,
+        },
+    )
+    .unwrap();
+    let after = validate(&fixed.layer);
+    assert!(after.valid, "{}", after.to_text());
+    let area = |l: &GridLayer| -> f64 {
+        l.grids
+            .iter()
+            .map(|g| g.geometry.geodesic_area_unsigned())
+            .sum()
+    };
+    assert!(close(area(&fixed.layer) - area(&layer), want, 0.001));
+}
+
+/// The demo district with one rim grid given a triangular hole whose apex is a vertex of the
+/// district's outline: a hole touching its shell at a point, on the coverage's rim.
+#[test]
+fn a_pinched_hole_on_the_rim_of_a_real_layer_is_found() {
+    let text = std::fs::read_to_string(data("geodata/zhangdian/grids.geojson")).unwrap();
+    let mut layer = read_layer(&text, &KeySource::Default).unwrap();
+    let clean = validate(&layer);
+    assert!(clean.valid);
+    let outline: Vec<Coord<f64>> = tessera::spatial::coverage::union(&layer.geometries()).0[0]
+        .exterior()
+        .0
+        .clone();
+    let mut chosen = None;
+    'grids: for (i, g) in layer.grids.iter().enumerate() {
+        let poly = &g.geometry.0[0];
+        let Some(inside) = poly.interior_point() else {
+            continue;
+        };
+        for &v in &poly.exterior().0 {
+            if !outline.contains(&v) {
+                continue;
+            }
+            let towards = |turn: f64| {
+                let (dx, dy) = (inside.x() - v.x, inside.y() - v.y);
+                let (s, c) = turn.sin_cos();
+                coord! { x: v.x + 0.3 * (dx * c - dy * s), y: v.y + 0.3 * (dx * s + dy * c) }
+            };
+            let tri = Polygon::new(
+                LineString(vec![v, towards(-0.15), towards(0.15), v]),
+                vec![],
+            );
+            if poly.contains(&tri) {
+                chosen = Some((i, tri));
+                break 'grids;
+            }
+        }
+    }
+    let (i, tri) = chosen.expect("a rim grid with room for a triangle");
+    let want = tri.geodesic_area_unsigned();
+    let mut hole = tri.exterior().clone();
+    hole.0.reverse();
+    let p = &mut layer.grids[i].geometry.0[0];
+    *p = Polygon::new(p.exterior().clone(), vec![hole]);
+    let report = validate(&layer);
+    assert_eq!(report.gaps.len(), 1, "{}", report.to_text());
+    assert!(
+        close(report.gaps[0].area_m2, want, 0.01),
+        "{} vs {want}",
+        report.gaps[0].area_m2
+    );
+    assert_eq!(report.gaps[0].neighbours, [layer.grids[i].key.clone()]);
+    assert!(
+        report.invalid_geometry.is_empty() && report.invalid_edges.is_empty(),
+        "{}",
+        report.to_text()
+    );
+}
