@@ -1,8 +1,9 @@
 //! Property tests: random seamless tessellations with one injected fault (moved vertex opening a
 //! gap or an overlap, duplicated grid, deleted grid) are reported with the right grid keys and
-//! areas (±1 %), and repair always returns a seamless layer.
+//! areas (±1 %), and repair always returns a seamless layer; a hole pinched against its shell at
+//! a shared corner or on the rim is one gap of its area, in no grid.
 
-use geo_types::{Coord, MultiPolygon};
+use geo_types::{Coord, LineString, MultiPolygon};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use tessera::spatial::coverage::{CoverageOptions, validate_coverage};
@@ -110,6 +111,77 @@ fn assert_repairs(l: &GridLayer) {
     );
 }
 
+/// A triangle with apex `v`, reaching the fraction `f` of the way to the ring's vertex centroid
+/// of grid `k`, opened by ±0.2 rad; its ring runs clockwise (a hole).
+fn pinched_triangle(l: &GridLayer, k: usize, v: Coord<f64>, f: f64) -> LineString<f64> {
+    let ring = exterior(l, k);
+    let n = (ring.len() - 1) as f64;
+    let c = ring[..ring.len() - 1]
+        .iter()
+        .fold(Coord::<f64>::zero(), |s, p| Coord {
+            x: s.x + p.x / n,
+            y: s.y + p.y / n,
+        });
+    let arm = |turn: f64| {
+        let (dx, dy) = (f * (c.x - v.x), f * (c.y - v.y));
+        let (sn, cs) = turn.sin_cos();
+        Coord {
+            x: v.x + dx * cs - dy * sn,
+            y: v.y + dx * sn + dy * cs,
+        }
+    };
+    // v → left arm → right arm is counter-clockwise; reversed for a hole.
+    LineString(vec![v, arm(-0.2), arm(0.2), v])
+}
+
+/// Gives grid `k` a hole whose apex touches its own shell at the shell vertex `v` (OGC-valid),
+/// and returns the hole's geodesic area (m², from the `geo` crate); `None` when the triangle
+/// would not fit inside the grid (a sharp corner).
+fn pinch_hole(l: &mut GridLayer, k: usize, v: Coord<f64>, f: f64) -> Option<f64> {
+    use geo::{Contains, GeodesicArea};
+    let tri = pinched_triangle(l, k, v, f);
+    let tri_poly = geo_types::Polygon::new(tri.clone(), vec![]);
+    if !l.grids[k].geometry.0[0].contains(&tri_poly) {
+        return None;
+    }
+    let area = tri_poly.geodesic_area_unsigned();
+    let mut hole = tri;
+    hole.0.reverse();
+    let p = &mut l.grids[k].geometry.0[0];
+    *p = geo_types::Polygon::new(p.exterior().clone(), vec![hole]);
+    Some(area)
+}
+
+fn assert_one_gap_around(l: &GridLayer, k: usize, want_m2: f64) -> Result<(), TestCaseError> {
+    let rep = validate_coverage(l, &CoverageOptions::default());
+    prop_assert!(!rep.valid);
+    prop_assert!(
+        rep.invalid_geometry.is_empty() && rep.invalid_edges.is_empty() && rep.overlaps.is_empty(),
+        "{}",
+        rep.to_text()
+    );
+    prop_assert_eq!(rep.gaps.len(), 1, "{}", rep.to_text());
+    prop_assert!(
+        close(rep.gaps[0].area_m2, want_m2),
+        "gap {} vs {}",
+        rep.gaps[0].area_m2,
+        want_m2
+    );
+    prop_assert_eq!(&rep.gaps[0].neighbours, &vec![l.grids[k].key.clone()]);
+    // Every point well inside the hole is in no grid.
+    let tri = &l.grids[k].geometry.0[0].interiors()[0].0;
+    let inside = Coord {
+        x: (tri[0].x + tri[1].x + tri[2].x) / 3.0,
+        y: (tri[0].y + tri[1].y + tri[2].y) / 3.0,
+    };
+    prop_assert_eq!(
+        tessera::spatial::Locator::new(&l.geometries()).locate(inside),
+        None
+    );
+    assert_repairs(l);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -160,6 +232,35 @@ proptest! {
         prop_assert!(bad.contains(&k_key) && bad.is_subset(&around), "{:?}", bad);
         prop_assert!(rep.gaps.is_empty(), "{}", rep.to_text());
         assert_repairs(&l);
+    }
+
+    #[test]
+    fn hole_pinched_at_a_shared_corner_is_a_gap(seed in 0u64..1000, pick in 0usize..1000, f in 0.2f64..0.6) {
+        let (cols, rows) = (8, 7);
+        let mut l = lattice(cols, rows, seed);
+        let k = interior_cell(cols, rows, pick);
+        let v = exterior(&l, k)[0];
+        let want = pinch_hole(&mut l, k, v, f);
+        prop_assume!(want.is_some());
+        assert_one_gap_around(&l, k, want.unwrap_or_default())?;
+    }
+
+    #[test]
+    fn gap_touching_the_rim_at_a_point_is_a_gap(seed in 0u64..1000, pick in 0usize..1000, f in 0.2f64..0.6) {
+        // A bottom-row cell: its south edge is the coverage's rim. Put a vertex in its middle
+        // (no neighbour shares that edge) and pinch a hole there.
+        let (cols, rows) = (8, 7);
+        let mut l = lattice(cols, rows, seed);
+        let k = pick % cols;
+        let ring = exterior(&l, k).clone();
+        let south = (0..ring.len() - 1)
+            .min_by(|&a, &b| (ring[a].y + ring[a + 1].y).total_cmp(&(ring[b].y + ring[b + 1].y)))
+            .unwrap();
+        let m = Coord { x: (ring[south].x + ring[south + 1].x) / 2.0, y: (ring[south].y + ring[south + 1].y) / 2.0 };
+        l.grids[k].geometry.0[0].exterior_mut(|e| e.0.insert(south + 1, m));
+        let want = pinch_hole(&mut l, k, m, f);
+        prop_assume!(want.is_some());
+        assert_one_gap_around(&l, k, want.unwrap_or_default())?;
     }
 
     #[test]
