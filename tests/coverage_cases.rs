@@ -183,3 +183,139 @@ fn a_pinched_hole_on_the_rim_of_a_real_layer_is_found() {
         report.to_text()
     );
 }
+
+fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn empty_members_are_reported_and_the_rest_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two overlapping squares among a null geometry, POLYGON EMPTY and MultiPolygon [].
+    let square = |x0: f64| {
+        format!(
+            r#"{{"type":"Polygon","coordinates":[[[{x0},36.8],[{x1},36.8],[{x1},36.801],[{x0},36.801],[{x0},36.8]]]}}"#,
+            x1 = x0 + 0.001
+        )
+    };
+    let text = format!(
+        r#"{{"type":"FeatureCollection","features":[
+        {{"type":"Feature","properties":{{"code":"A"}},"geometry":{a}}},
+        {{"type":"Feature","properties":{{"code":"N"}},"geometry":null}},
+        {{"type":"Feature","properties":{{"code":"E"}},"geometry":{{"type":"Polygon","coordinates":[]}}}},
+        {{"type":"Feature","properties":{{"code":"M"}},"geometry":{{"type":"MultiPolygon","coordinates":[]}}}},
+        {{"type":"Feature","properties":{{"code":"B"}},"geometry":{b}}}]}}"#,
+        a = square(118.0),
+        b = square(118.0005)
+    );
+    let (code, report) = validate_file(&write_temp(&dir, "empty.geojson", &text));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(
+        report["empty_geometry"],
+        serde_json::json!([{"grid": "N", "index": 1}, {"grid": "E", "index": 2}, {"grid": "M", "index": 3}])
+    );
+    assert_eq!(report["summary"]["empty_geometry"], 3);
+    // The other grids are still validated: A and B overlap by half a square.
+    assert_eq!(
+        report["overlaps"][0]["grids"],
+        serde_json::json!(["A", "B"])
+    );
+    // Locate skips the empty grids; repair leaves them out, saying why.
+    let layer_path = dir.path().join("empty.geojson");
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["repair", layer_path.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("out.geojson"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("N,0.00,0.00,+0.00,removed (no area"), "{log}");
+}
+
+#[test]
+fn a_collapsed_ring_is_invalid_but_breaks_no_neighbour_edge() {
+    // GEOS: the line-like grid is invalid; its neighbour's edges are all valid.
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"code":"L"},"geometry":{"type":"Polygon","coordinates":[[[1,9],[5,9],[5,9],[1,9]]]}},
+        {"type":"Feature","properties":{"code":"S"},"geometry":{"type":"Polygon","coordinates":[[[9,9],[9,5],[5,5],[5,9],[9,9]]]}}]}"#;
+    let (code, report) = validate_file(&write_temp(&dir, "collapsed.geojson", text));
+    assert_eq!(code, 1);
+    assert_eq!(report["invalid_geometry"][0]["grid"], "L", "{report}");
+    assert_eq!(report["invalid_edges"], serde_json::json!([]), "{report}");
+    assert_eq!(report["overlaps"], serde_json::json!([]));
+    assert_eq!(report["gaps"], serde_json::json!([]));
+}
+
+fn tessera(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn numeric_grid_codes_keep_every_digit() {
+    // Two codes that differ only in the last digit and do not fit in 64 bits: as floating
+    // point they would be the same number.
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"code":37030300100100100101},"geometry":{"type":"Polygon","coordinates":[[[118.0,36.8],[118.001,36.8],[118.001,36.801],[118.0,36.801],[118.0,36.8]]]}},
+        {"type":"Feature","properties":{"code":37030300100100100102},"geometry":{"type":"Polygon","coordinates":[[[118.001,36.8],[118.002,36.8],[118.002,36.801],[118.001,36.801],[118.001,36.8]]]}},
+        {"type":"Feature","id":37030300100100100103,"properties":{},"geometry":{"type":"Polygon","coordinates":[[[118.002,36.8],[118.003,36.8],[118.003,36.801],[118.002,36.801],[118.002,36.8]]]}}]}"#;
+    let path = write_temp(&dir, "numeric.geojson", text);
+    let p = path.to_str().unwrap();
+    let (code, report) = validate_file(&path);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["duplicate_keys"], serde_json::json!([]));
+    let out = tessera(&["locate", p], Some("118.0015,36.8005\n118.0025,36.8005\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "lon,lat,grid\n118.0015,36.8005,37030300100100100102\n118.0025,36.8005,37030300100100100103\n"
+    );
+    let repaired = dir.path().join("out.geojson");
+    let out = tessera(&["repair", p, "-o", repaired.to_str().unwrap()], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&repaired).unwrap();
+    for code in [
+        "37030300100100100101",
+        "37030300100100100102",
+        "37030300100100100103",
+    ] {
+        assert!(written.contains(code), "{code} lost in {written}");
+    }
+}
+
+#[test]
+fn an_empty_collection_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_temp(
+        &dir,
+        "none.geojson",
+        r#"{"type":"FeatureCollection","features":[]}"#,
+    );
+    for cmd in ["validate", "repair", "locate"] {
+        let mut args = vec![cmd, path.to_str().unwrap()];
+        if cmd == "repair" {
+            args.extend(["-o", "/dev/null"]);
+        }
+        let out = tessera(&args, Some(""));
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("the layer has no grids"), "{cmd}: {err}");
+    }
+}

@@ -207,6 +207,44 @@ async fn versions_show_their_grids_and_diff_with_areas() {
             assert_eq!(s, status, "{uri}: {e}");
             assert!(e["error"]["code"].is_string(), "{uri}: {e}");
         }
+        // An empty collection is refused as the command line refuses it.
+        let (s, e) = call(
+            &state,
+            "POST",
+            "/api/v1/layers",
+            Some(r#"{"type":"FeatureCollection","features":[]}"#.into()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the layer has no grids")
+        );
+        // Codes too long for 64 bits keep every digit.
+        let mut fc = layer.to_geojson();
+        for (n, f) in fc["features"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .enumerate()
+        {
+            f["properties"]["code"] = json!(n);
+        }
+        let text = fc
+            .to_string()
+            .replace(r#""code":0,"#, r#""code":37030300100100100101,"#)
+            .replace(r#""code":1,"#, r#""code":37030300100100100102,"#);
+        let (s, v) = call(&state, "POST", "/api/v1/layers", Some(text)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["layer"]["id"].as_i64().unwrap();
+        let (_, grids) = call(&state, "GET", &format!("/api/v1/layers/{id}/grids"), None).await;
+        let got = keys(&grids);
+        assert!(
+            got.contains("37030300100100100101") && got.contains("37030300100100100102"),
+            "{got:?}"
+        );
         // Repeated keys are refused, naming them.
         let mut fc = layer.to_geojson();
         let twin = fc["features"][5].clone();

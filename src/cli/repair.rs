@@ -53,13 +53,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             err,
             "{},{:.2},{:.2},{:+.2}{}",
             c.grid,
-            c.area_before_m2,
-            c.area_after_m2,
-            c.area_after_m2 - c.area_before_m2,
-            if c.removed {
-                ",removed (fully covered by other grids)"
-            } else {
-                ""
+            c.area_before_m2 + 0.0,
+            c.area_after_m2 + 0.0,
+            c.area_after_m2 - c.area_before_m2 + 0.0,
+            match (c.removed, c.area_before_m2 > 0.0) {
+                (false, _) => "",
+                (true, true) => ",removed (fully covered by other grids)",
+                (true, false) => ",removed (no area: empty or collapsed geometry)",
             }
         )?;
     }

@@ -9,7 +9,7 @@ use super::{ApiError, AppState, Live};
 use crate::cases::impact::{LayerImpact, OpenCase, WorkerRef, layer_impact};
 use crate::spatial::coverage::{CoverageOptions, CoverageReport, validate_coverage};
 use crate::spatial::diff::{GridArea, Reshaped, diff_layers};
-use crate::spatial::layer::{KeySource, LayerError, read_layer_value};
+use crate::spatial::layer::{KeySource, LayerError, read_layer};
 use crate::store::{LayerMeta, PublishEvent, RefKind};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -156,22 +156,21 @@ pub(crate) async fn create(
     let by = q.by.unwrap_or_else(|| "planner".into());
     let live = state.0.live.load_full();
     let (layer, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let root: Value = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
+        let text = std::str::from_utf8(&body).map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("the body is not UTF-8 text: {e}"))
         })?;
-        let layer = read_layer_value(&root, &KeySource::Default).map_err(|e| {
+        let layer = read_layer(text, &KeySource::Default).map_err(|e| {
             let details = match &e {
                 LayerError::Feature { index, key, .. } => json!({"feature": index, "key": key}),
                 _ => Value::Null,
             };
-            ApiError::unprocessable("invalid_geojson", e.to_string()).with_details(details)
+            match e {
+                LayerError::NotJson(e) => {
+                    ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
+                }
+                e => ApiError::unprocessable("invalid_geojson", e.to_string()).with_details(details),
+            }
         })?;
-        if layer.grids.is_empty() {
-            return Err(ApiError::unprocessable(
-                "invalid_geojson",
-                "the collection has no features",
-            ));
-        }
         let repeated = repeated_keys(&layer);
         if !repeated.is_empty() {
             let shown: Vec<&str> = repeated.iter().take(10).map(String::as_str).collect();

@@ -61,6 +61,15 @@ pub struct InvalidGeometry {
     pub location: [f64; 2],
 }
 
+/// A grid with no geometry (null, `POLYGON EMPTY`, `MultiPolygon []`): it covers nothing.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct EmptyGeometry {
+    /// Grid key.
+    pub grid: String,
+    /// Feature index.
+    pub index: usize,
+}
+
 /// Two grids whose interiors overlap.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overlap {
@@ -114,6 +123,8 @@ pub struct Outside {
 /// Counts per problem kind.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Summary {
+    /// Grids with no geometry.
+    pub empty_geometry: usize,
     /// Grids with invalid geometry.
     pub invalid_geometry: usize,
     /// Overlapping pairs.
@@ -139,6 +150,8 @@ pub struct CoverageReport {
     pub grids: usize,
     /// Counts per kind.
     pub summary: Summary,
+    /// Grids with no geometry.
+    pub empty_geometry: Vec<EmptyGeometry>,
     /// Grids with invalid geometry.
     pub invalid_geometry: Vec<InvalidGeometry>,
     /// Overlapping pairs.
@@ -295,7 +308,17 @@ pub fn validate_coverage_with(
     let duplicate_keys = layer.duplicate_keys();
     let mut bad_geom_grids: Vec<usize> = invalid_geometry.iter().map(|i| i.index).collect();
     bad_geom_grids.dedup();
+    let empty_geometry: Vec<EmptyGeometry> = layer
+        .grids
+        .iter()
+        .filter(|g| g.geometry.0.is_empty())
+        .map(|g| EmptyGeometry {
+            grid: g.key.clone(),
+            index: g.index,
+        })
+        .collect();
     let summary = Summary {
+        empty_geometry: empty_geometry.len(),
         invalid_geometry: bad_geom_grids.len(),
         overlaps: overlaps.len(),
         gaps: gaps.len(),
@@ -304,7 +327,8 @@ pub fn validate_coverage_with(
         outside_boundary: outside_boundary.len(),
         duplicate_keys: duplicate_keys.len(),
     };
-    let valid = invalid_geometry.is_empty()
+    let valid = empty_geometry.is_empty()
+        && invalid_geometry.is_empty()
         && overlaps.is_empty()
         && gaps.is_empty()
         && invalid_edges.is_empty()
@@ -314,6 +338,7 @@ pub fn validate_coverage_with(
         valid,
         grids: layer.grids.len(),
         summary,
+        empty_geometry,
         invalid_geometry,
         overlaps,
         gaps,
@@ -838,6 +863,7 @@ impl CoverageReport {
         let _ = writeln!(s, "{} grids: {verdict}", self.grids);
         let m = &self.summary;
         for (n, what) in [
+            (m.empty_geometry, "grids with no geometry"),
             (m.invalid_geometry, "grids with invalid geometry"),
             (m.overlaps, "overlapping pairs"),
             (m.gaps, "gaps"),
@@ -849,6 +875,13 @@ impl CoverageReport {
             if n > 0 {
                 let _ = writeln!(s, "  {n:>6}  {what}");
             }
+        }
+        for g in &self.empty_geometry {
+            let _ = writeln!(
+                s,
+                "empty geometry: grid {} (feature {}) covers nothing",
+                g.grid, g.index
+            );
         }
         for g in &self.invalid_geometry {
             let _ = writeln!(

@@ -49,7 +49,7 @@ pub enum KeySource {
 pub enum FeatureProblem {
     /// The feature is not a JSON object with `"type": "Feature"`.
     NotAFeature,
-    /// `geometry` is missing or null.
+    /// A boundary with no geometry, or only empty ones.
     MissingGeometry,
     /// A geometry type other than Polygon or MultiPolygon.
     UnsupportedGeometry(String),
@@ -112,7 +112,7 @@ impl fmt::Display for FeatureProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotAFeature => write!(f, "is not a GeoJSON Feature object"),
-            Self::MissingGeometry => write!(f, "has no geometry"),
+            Self::MissingGeometry => write!(f, "has no geometry (the boundary is empty)"),
             Self::UnsupportedGeometry(t) => write!(
                 f,
                 "has geometry type {t}; only Polygon and MultiPolygon grids are supported"
@@ -156,6 +156,9 @@ pub enum LayerError {
         /// What is wrong.
         problem: FeatureProblem,
     },
+    /// The FeatureCollection has no features.
+    #[error("the layer has no grids: its FeatureCollection has an empty features array")]
+    NoGrids,
     /// Several features share a key (only where keys must be unique).
     #[error("duplicate grid keys: {}", .0.join(", "))]
     DuplicateKeys(Vec<String>),
@@ -225,7 +228,74 @@ impl GridLayer {
 /// ```
 pub fn read_layer(text: &str, keys: &KeySource) -> Result<GridLayer, LayerError> {
     let root: Value = serde_json::from_str(text)?;
-    read_layer_value(&root, keys)
+    let mut layer = read_layer_value(&root, keys)?;
+    keep_numeric_keys_exact(text, &root, keys, &mut layer)?;
+    Ok(layer)
+}
+
+/// Grid codes written as JSON numbers too long for 64-bit integers (`37030300100100100101`)
+/// are parsed as floating point and would lose digits (two codes could even become equal).
+/// When a key is such a number, its exact text is taken from the source instead, and the
+/// property is kept as that text.
+fn keep_numeric_keys_exact(
+    text: &str,
+    root: &Value,
+    keys: &KeySource,
+    layer: &mut GridLayer,
+) -> Result<(), LayerError> {
+    use serde_json::value::RawValue;
+    let field = match keys {
+        KeySource::Default => "code",
+        KeySource::Property(name) => name.as_str(),
+    };
+    let inexact = |v: Option<&Value>| v.is_some_and(|v| v.as_number().is_some_and(|n| n.is_f64()));
+    let features = root["features"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let any = features.iter().any(|f| {
+        inexact(f["properties"].get(field))
+            || (matches!(keys, KeySource::Default) && inexact(f.get("id")))
+    });
+    if !any {
+        return Ok(());
+    }
+    #[derive(serde::Deserialize)]
+    struct RawFeature<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        properties: Option<HashMap<String, &'a RawValue>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RawCollection<'a> {
+        #[serde(borrow)]
+        features: Vec<RawFeature<'a>>,
+    }
+    let raw: RawCollection<'_> = serde_json::from_str(text)?;
+    let number_text = |r: Option<&RawValue>| {
+        r.map(|r| r.get().trim())
+            .filter(|t| t.starts_with(|c: char| c == '-' || c.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    for (grid, rf) in layer.grids.iter_mut().zip(&raw.features) {
+        let from_property = rf.properties.as_ref().and_then(|p| p.get(field)).copied();
+        if let Some(t) = number_text(from_property) {
+            if grid.properties.get(field).is_some_and(|v| v.is_f64()) {
+                grid.key = t.clone();
+                grid.properties.insert(field.to_string(), Value::String(t));
+            }
+        } else if matches!(keys, KeySource::Default)
+            && !grid
+                .properties
+                .get(field)
+                .is_some_and(|v| v.is_string() || v.is_number())
+            && let Some(t) = number_text(rf.id)
+        {
+            grid.key = t;
+        }
+    }
+    Ok(())
 }
 
 /// Like [`read_layer`] for already-parsed JSON.
@@ -240,6 +310,9 @@ pub fn read_layer_value(root: &Value, keys: &KeySource) -> Result<GridLayer, Lay
         .ok_or_else(|| {
             LayerError::NotFeatureCollection("a FeatureCollection without a features array".into())
         })?;
+    if features.is_empty() {
+        return Err(LayerError::NoGrids);
+    }
     let mut grids = Vec::with_capacity(features.len());
     for (index, feature) in features.iter().enumerate() {
         grids.push(read_feature(index, feature, keys)?);
@@ -301,13 +374,12 @@ fn read_feature(index: usize, feature: &Value, keys: &KeySource) -> Result<Grid,
             .and_then(key_text)
             .ok_or_else(|| fail(None, FeatureProblem::MissingKey(name.clone())))?,
     };
+    // A null geometry (as QGIS writes for a feature without one) is an empty grid: it covers
+    // nothing, and validation reports it as `empty_geometry`.
     let geometry = match feature.get("geometry") {
-        None | Some(Value::Null) => {
-            return Err(fail(Some(key), FeatureProblem::MissingGeometry));
-        }
-        Some(g) => g,
+        None | Some(Value::Null) => MultiPolygon(Vec::new()),
+        Some(g) => read_geometry(g).map_err(|p| fail(Some(key.clone()), p))?,
     };
-    let geometry = read_geometry(geometry).map_err(|p| fail(Some(key.clone()), p))?;
     Ok(Grid {
         key,
         index,
@@ -317,6 +389,8 @@ fn read_feature(index: usize, feature: &Value, keys: &KeySource) -> Result<Grid,
 }
 
 /// Reads a Polygon or MultiPolygon GeoJSON geometry object into a normalized MultiPolygon.
+/// Empty geometries (`"coordinates": []`, `POLYGON EMPTY`) read as an empty MultiPolygon, and
+/// the empty parts of a MultiPolygon are left out.
 pub fn read_geometry(geometry: &Value) -> Result<MultiPolygon<f64>, FeatureProblem> {
     let gtype = geometry
         .get("type")
@@ -326,6 +400,9 @@ pub fn read_geometry(geometry: &Value) -> Result<MultiPolygon<f64>, FeatureProbl
     match gtype {
         "Polygon" => {
             let c = coords.ok_or_else(|| malformed("no coordinates member"))?;
+            if c.as_array().is_some_and(Vec::is_empty) {
+                return Ok(MultiPolygon(Vec::new()));
+            }
             Ok(MultiPolygon(vec![read_polygon(c, 0)?]))
         }
         "MultiPolygon" => {
@@ -335,11 +412,9 @@ pub fn read_geometry(geometry: &Value) -> Result<MultiPolygon<f64>, FeatureProbl
             let polys = parts
                 .iter()
                 .enumerate()
+                .filter(|(_, p)| !p.as_array().is_some_and(Vec::is_empty))
                 .map(|(i, p)| read_polygon(p, i))
                 .collect::<Result<Vec<_>, _>>()?;
-            if polys.is_empty() {
-                return Err(malformed("MultiPolygon has no polygons"));
-            }
             Ok(MultiPolygon(polys))
         }
         other => Err(FeatureProblem::UnsupportedGeometry(other.to_string())),
@@ -440,7 +515,7 @@ pub fn read_boundary(text: &str) -> Result<MultiPolygon<f64>, LayerError> {
         key: None,
         problem,
     };
-    match root.get("type").and_then(Value::as_str) {
+    let boundary = match root.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => {
             let layer = read_layer_value(&root, &KeySource::Default)?;
             Ok(MultiPolygon(
@@ -456,7 +531,11 @@ pub fn read_boundary(text: &str) -> Result<MultiPolygon<f64>, LayerError> {
             "{} (a boundary must be a Polygon, MultiPolygon, Feature or FeatureCollection)",
             describe(&root)
         ))),
+    }?;
+    if boundary.0.is_empty() {
+        return Err(fail(0, FeatureProblem::MissingGeometry));
     }
+    Ok(boundary)
 }
 
 /// Twice the signed area of a closed ring in coordinate units (positive = counter-clockwise).
@@ -529,8 +608,16 @@ mod tests {
             r#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],["a",1],[1,1],[0,0]]]}}"#,
         );
         assert!(err(&text_coord).contains("position 1"));
+        // A null geometry is an empty grid, reported by validation, not a reading error.
         let nogeom = fc(r#"{"type":"Feature","geometry":null}"#);
-        assert!(err(&nogeom).contains("has no geometry"));
+        let layer = read_layer(&nogeom, &KeySource::Default).unwrap();
+        assert!(layer.grids[0].geometry.0.is_empty());
+        assert!(
+            read_boundary(&nogeom)
+                .unwrap_err()
+                .to_string()
+                .contains("has no geometry")
+        );
     }
 
     #[test]

@@ -65,6 +65,23 @@ pub enum SegState {
     Invalid,
 }
 
+/// Whether a closed ring has fewer than three distinct consecutive points (a line or a point).
+pub fn collapsed(ring: &[Coord<f64>]) -> bool {
+    let mut distinct = 0;
+    let mut prev: Option<Coord<f64>> = None;
+    for &c in ring.iter().take(ring.len().saturating_sub(1)) {
+        if prev != Some(c) {
+            distinct += 1;
+            prev = Some(c);
+        }
+    }
+    // A trailing run equal to the first point is the same point.
+    if distinct > 1 && ring.first() == prev.as_ref() {
+        distinct -= 1;
+    }
+    distinct < 3
+}
+
 impl FlatRings {
     /// Flattens the geometries (rings must already be oriented: exteriors CCW, holes CW).
     pub fn new<'a>(geoms: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> FlatRings {
@@ -83,10 +100,18 @@ impl FlatRings {
             let first_ring = f.rings.len() as u32;
             let mut env: Option<Rect<f64>> = None;
             for (pi, poly) in mp.0.iter().enumerate() {
+                if collapsed(&poly.exterior().0) {
+                    continue;
+                }
                 for (ri, ring) in std::iter::once(poly.exterior())
                     .chain(poly.interiors())
                     .enumerate()
                 {
+                    // A ring collapsed to fewer than three distinct points bounds nothing:
+                    // like JTS, its edges take no part in matching (validity reports it).
+                    if collapsed(&ring.0) {
+                        continue;
+                    }
                     let start = f.coords.len() as u32;
                     let ring_id = f.rings.len() as u32;
                     for &c in &ring.0 {
