@@ -112,6 +112,7 @@ fn a_gap_touching_the_rim_at_a_point_is_found_and_filled() {
             boundary: None,
             snap_m: 0.0,
             gap_width_m: 200.0,
+            ..Default::default()
         },
     )
     .unwrap();

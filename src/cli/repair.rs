@@ -1,7 +1,7 @@
 //! `tessera repair`: make a grid layer seamless (snap, node, resolve overlaps and narrow gaps).
 
 use super::{LayerArgs, progress::Stages, read_boundary};
-use crate::spatial::repair::{RepairOptions, repair_with};
+use crate::spatial::repair::{MergeStrategy, RepairOptions, repair_with};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +23,11 @@ pub struct Args {
     /// Merge gaps narrower than this many metres into the neighbour with the longest border.
     #[arg(long, value_name = "W", default_value_t = 0.0)]
     gap_width_m: f64,
+    /// Which grid an overlap goes to: longest-border (the grid with the longest border against
+    /// it), max-area, min-area (the grid with the largest/smallest area so far) or min-index
+    /// (the earliest grid).
+    #[arg(long, value_name = "STRATEGY", default_value = "longest-border")]
+    merge: MergeStrategy,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -32,6 +37,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         boundary,
         snap_m: a.snap_m,
         gap_width_m: a.gap_width_m,
+        merge: a.merge,
     };
     let out = {
         let stages = Stages::new();

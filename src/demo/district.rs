@@ -296,6 +296,7 @@ pub fn generate(
             boundary: Some(outline.clone()),
             snap_m: 0.05,
             gap_width_m: 5.0,
+            ..Default::default()
         },
     )?;
     if cleaned.layer.grids.len() != cells.len() {

@@ -24,6 +24,37 @@ use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rstar::{RTree, RTreeObject as _, primitives::GeomWithData, primitives::Rectangle};
 use std::collections::HashMap;
 
+/// Which grid an overlap goes to (JTS/GEOS `CoverageCleaner` merge strategies). Candidates are
+/// the grids covering the overlap, taken in input order; a later one replaces the current
+/// choice only when strictly better, so ties go to the earliest grid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MergeStrategy {
+    /// The grid with the longest border against the overlap (the default).
+    #[default]
+    LongestBorder,
+    /// The grid with the largest area assigned so far (overlaps merged earlier included).
+    MaxArea,
+    /// The grid with the smallest area assigned so far.
+    MinArea,
+    /// The earliest grid in input order.
+    MinIndex,
+}
+
+impl std::str::FromStr for MergeStrategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<MergeStrategy, String> {
+        match s {
+            "longest-border" => Ok(MergeStrategy::LongestBorder),
+            "max-area" => Ok(MergeStrategy::MaxArea),
+            "min-area" => Ok(MergeStrategy::MinArea),
+            "min-index" => Ok(MergeStrategy::MinIndex),
+            other => Err(format!(
+                "unknown merge strategy {other:?}: expected longest-border, max-area, min-area or min-index"
+            )),
+        }
+    }
+}
+
 /// Options for [`repair`].
 #[derive(Debug, Clone, Default)]
 pub struct RepairOptions {
@@ -33,6 +64,8 @@ pub struct RepairOptions {
     pub snap_m: f64,
     /// Gaps narrower than this many metres are merged into a neighbour.
     pub gap_width_m: f64,
+    /// Which grid each overlap goes to.
+    pub merge: MergeStrategy,
 }
 
 /// What happened to one grid.
@@ -135,18 +168,19 @@ pub fn repair_with(
     }
 
     progress.stage("snapping vertices");
+    let mut nodes = Vec::new();
     if opts.snap_m > 0.0 {
-        snap_vertices(&mut rings, &lm, opts.snap_m);
+        nodes = snap_vertices(&mut rings, &lm, opts.snap_m, &[]);
     }
     progress.stage("noding edges");
     for _ in 0..8 {
         if !node_once(&mut rings, &lm, opts.snap_m) {
             break;
         }
-        // Inserted points may land within the tolerance of existing vertices: merge them
-        // again, so the next pass does not chase near-duplicates.
+        // Inserted points may land within the tolerance of existing vertices: snap them onto
+        // those (which stay where they are), so the next pass does not chase near-duplicates.
         if opts.snap_m > 0.0 {
-            snap_vertices(&mut rings, &lm, opts.snap_m);
+            nodes = snap_vertices(&mut rings, &lm, opts.snap_m, &nodes);
         }
     }
     for r in &mut rings {
@@ -208,13 +242,40 @@ pub fn repair_with(
             assigned[f] = owners[f][0];
         }
     }
-    // Overlaps: longest border against faces the candidate owns alone.
+    // Overlaps, by the merge strategy (areas and borders count the faces assigned so far).
+    let mut assigned_area: HashMap<usize, f64> = HashMap::new();
+    for (f, &g) in assigned.iter().enumerate() {
+        if g != NONE {
+            *assigned_area.entry(g).or_default() += polygon_area_m2(&faces.polys[f]);
+        }
+    }
     for f in 0..n_faces {
         if !in_boundary[f] || owners[f].len() < 2 {
             continue;
         }
-        let borders = border_lengths(&faces, f, &assigned, &lm);
-        assigned[f] = pick_longest(&owners[f], &borders);
+        let area_of = |g: usize| assigned_area.get(&g).copied().unwrap_or(0.0);
+        let pick = match opts.merge {
+            MergeStrategy::LongestBorder => {
+                pick_longest(&owners[f], &border_lengths(&faces, f, &assigned, &lm))
+            }
+            MergeStrategy::MinIndex => owners[f][0],
+            MergeStrategy::MaxArea | MergeStrategy::MinArea => {
+                let mut best = owners[f][0];
+                for &c in &owners[f][1..] {
+                    let better = if opts.merge == MergeStrategy::MaxArea {
+                        area_of(c) > area_of(best)
+                    } else {
+                        area_of(c) < area_of(best)
+                    };
+                    if better {
+                        best = c;
+                    }
+                }
+                best
+            }
+        };
+        assigned[f] = pick;
+        *assigned_area.entry(pick).or_default() += polygon_area_m2(&faces.polys[f]);
     }
     // Gaps: faces inside the boundary (or inside the grids' outline) covered by nobody.
     let mut open_gaps = Vec::new();
@@ -315,75 +376,73 @@ fn ring_bbox(r: &[Coord<f64>]) -> ([f64; 2], [f64; 2]) {
     (lo, hi)
 }
 
-/// Merges vertices closer than `tol_m` metres (union-find over a hash grid).
-fn snap_vertices(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) {
-    let mut ids: HashMap<(u64, u64), usize> = HashMap::new();
-    let mut verts: Vec<(Coord<f64>, usize, bool)> = Vec::new(); // coord, uses, on boundary
-    for (owner, _, r) in rings.iter() {
-        for &c in &r[..r.len().saturating_sub(1)] {
-            let id = *ids.entry(bits(c)).or_insert_with(|| {
-                verts.push((c, 0, false));
-                verts.len() - 1
-            });
-            verts[id].1 += 1;
-            verts[id].2 |= *owner == BOUNDARY;
-        }
-    }
+/// Snaps vertices as GEOS's snapping noder does: taken in order (the vertices in `fixed` first,
+/// then the rings' in input order), each vertex either becomes a node or moves onto the nearest
+/// node already placed within `tol_m` metres. No vertex moves more than `tol_m`, and vertices
+/// farther apart than that never merge through a chain of near neighbours. Returns the nodes,
+/// which later passes keep fixed.
+fn snap_vertices(
+    rings: &mut [(usize, usize, Ring)],
+    lm: &LocalMetric,
+    tol_m: f64,
+    fixed: &[Coord<f64>],
+) -> Vec<Coord<f64>> {
     let cell = |c: Coord<f64>| {
         let p = lm.to_xy(c);
         ((p.x / tol_m).floor() as i64, (p.y / tol_m).floor() as i64)
     };
+    let mut nodes: Vec<Coord<f64>> = Vec::new();
     let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-    for (i, v) in verts.iter().enumerate() {
-        grid.entry(cell(v.0)).or_default().push(i);
-    }
-    let mut parent: Vec<usize> = (0..verts.len()).collect();
-    fn find(p: &mut [usize], mut i: usize) -> usize {
-        while p[i] != i {
-            p[i] = p[p[i]];
-            i = p[i];
-        }
-        i
-    }
-    for (i, v) in verts.iter().enumerate() {
-        let (cx, cy) = cell(v.0);
-        for dx in -1..=1 {
-            for dy in -1..=1 {
-                if let Some(list) = grid.get(&(cx + dx, cy + dy)) {
-                    for &j in list {
-                        if j > i && lm.distance_m(v.0, verts[j].0) <= tol_m {
-                            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                            if a != b {
-                                parent[a.max(b)] = a.min(b);
-                            }
+    let mut snapped: HashMap<VKey, Coord<f64>> = HashMap::new();
+    let mut place =
+        |c: Coord<f64>, nodes: &mut Vec<Coord<f64>>, grid: &mut HashMap<(i64, i64), Vec<usize>>| {
+            if snapped.contains_key(&bits(c)) {
+                return;
+            }
+            let (cx, cy) = cell(c);
+            let mut best: Option<(f64, usize)> = None;
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for &n in grid.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                        let d = lm.distance_m(c, nodes[n]);
+                        if d <= tol_m && best.is_none_or(|(bd, bn)| d < bd || (d == bd && n < bn)) {
+                            best = Some((d, n));
                         }
                     }
                 }
             }
-        }
-    }
-    // Representative per cluster: boundary first, then most used, then smallest coordinate.
-    let mut rep: HashMap<usize, usize> = HashMap::new();
-    for i in 0..verts.len() {
-        let root = find(&mut parent, i);
-        let better = |a: usize, b: usize| {
-            let (va, vb) = (&verts[a], &verts[b]);
-            (vb.2, vb.1, std::cmp::Reverse((bits(vb.0).0, bits(vb.0).1)))
-                .cmp(&(va.2, va.1, std::cmp::Reverse((bits(va.0).0, bits(va.0).1))))
-                .is_gt()
+            let to = match best {
+                Some((_, n)) => nodes[n],
+                None => {
+                    grid.entry((cx, cy)).or_default().push(nodes.len());
+                    nodes.push(c);
+                    c
+                }
+            };
+            snapped.insert(bits(c), to);
         };
-        let e = rep.entry(root).or_insert(i);
-        if better(*e, i) {
-            *e = i;
+    for &c in fixed {
+        place(c, &mut nodes, &mut grid);
+    }
+    // The boundary is the reference: its vertices are placed before the grids'.
+    for pass in [true, false] {
+        for (owner, _, r) in rings.iter() {
+            if (*owner == BOUNDARY) == pass {
+                for &c in &r[..r.len().saturating_sub(1)] {
+                    place(c, &mut nodes, &mut grid);
+                }
+            }
         }
     }
     for (_, _, r) in rings.iter_mut() {
         for c in r.iter_mut() {
-            let root = find(&mut parent, ids[&bits(*c)]);
-            *c = verts[rep[&root]].0;
+            if let Some(&to) = snapped.get(&bits(*c)) {
+                *c = to;
+            }
         }
         r.dedup();
     }
+    nodes
 }
 
 /// One noding pass: inserts vertices that lie on (or within `tol_m` of) other segments and the
