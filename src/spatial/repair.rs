@@ -791,6 +791,48 @@ mod tests {
     }
 
     #[test]
+    fn snapping_moves_no_vertex_further_than_the_distance() {
+        // Three grids whose corners near (gx(1), gy(1)) lie 0.6 S apart in a row: a chain of
+        // near neighbours spanning 1.2 S. No vertex may move more than S.
+        let lm = LocalMetric::new(gx(1), gy(1));
+        let s_m = 1.0;
+        let (dx, _) = lm.degrees(0.6 * s_m);
+        let corner = |k: f64| Coord {
+            x: gx(1) + k * dx,
+            y: gy(1),
+        };
+        let tri = |a: Coord<f64>, b: Coord<f64>, c: Coord<f64>| {
+            Polygon::new(LineString(vec![a, b, c, a]), vec![])
+        };
+        let south = Coord { x: gx(1), y: gy(0) };
+        let north = Coord { x: gx(1), y: gy(2) };
+        let polys = vec![
+            tri(corner(0.0), south, Coord { x: gx(2), y: gy(1) }),
+            tri(corner(1.0), Coord { x: gx(0), y: gy(1) }, south),
+            tri(corner(2.0), north, Coord { x: gx(0), y: gy(1) }),
+        ];
+        let before: Vec<Coord<f64>> = (0..3).map(|k| corner(k as f64)).collect();
+        let out = repair(
+            &layer(polys),
+            &RepairOptions {
+                snap_m: s_m,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        for (g, start) in out.layer.grids.iter().zip(&before) {
+            // The grid's vertex nearest its original corner moved at most S.
+            let moved = g.geometry.0[0]
+                .exterior()
+                .0
+                .iter()
+                .map(|c| lm.distance_m(*c, *start))
+                .fold(f64::INFINITY, f64::min);
+            assert!(moved <= s_m * (1.0 + 1e-9), "{}: moved {moved} m", g.key);
+        }
+    }
+
+    #[test]
     fn snapping_closes_near_misses() {
         let mut cells = lattice(2);
         let e = 1e-7; // ≈ 1 cm
