@@ -354,6 +354,26 @@ impl WorkingCalendar {
 /// Seconds east of UTC of Asia/Shanghai.
 pub const SHANGHAI_OFFSET_S: i64 = 8 * 3600;
 
+/// Unix seconds of a local Asia/Shanghai date and time.
+pub fn shanghai_unix(year: i32, month: u32, day: u32, hour: i64, minute: i64) -> i64 {
+    Date { year, month, day }.days_since_epoch() * 86_400 + hour * 3600 + minute * 60
+        - SHANGHAI_OFFSET_S
+}
+
+/// RFC 3339 local time in Asia/Shanghai with its offset, to the second:
+/// `2026-10-08T09:00:00+08:00`.
+pub fn rfc3339_shanghai(unix_s: i64) -> String {
+    let local = unix_s + SHANGHAI_OFFSET_S;
+    let date = Date::from_days(local.div_euclid(86_400));
+    let s = local.rem_euclid(86_400);
+    format!(
+        "{date}T{:02}:{:02}:{:02}+08:00",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
 /// Local date and minutes after midnight in Asia/Shanghai for a Unix time in seconds.
 ///
 /// ```

@@ -5,3 +5,4 @@ pub mod calendar;
 pub mod duty;
 pub mod impact;
 pub mod sla;
+pub mod worktime;
