@@ -4,5 +4,6 @@
 pub mod calendar;
 pub mod duty;
 pub mod impact;
+pub mod lifecycle;
 pub mod sla;
 pub mod worktime;
