@@ -5,5 +5,6 @@ pub mod calendar;
 pub mod duty;
 pub mod impact;
 pub mod lifecycle;
+pub mod routing;
 pub mod sla;
 pub mod worktime;
