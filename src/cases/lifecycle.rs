@@ -245,7 +245,7 @@ pub struct IllegalTransition {
 }
 
 /// What is known of a case now: the fold of its events.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseFacts {
     /// Current state.
     pub state: CaseState,

@@ -2,8 +2,9 @@
 //! axum's plain-text rejections: query strings and path segments.
 
 use super::ApiError;
-use axum::extract::FromRequestParts;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -35,6 +36,31 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|rej: PathRejection| parameter_error(&rej.body_text(), "path"))
+    }
+}
+
+/// A JSON body deserialized into `T`: 415 without a JSON content type, 400 for text that is
+/// not JSON, 422 for JSON of the wrong shape (serde's message names the field), 413 when too
+/// large.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|j| ApiJson(j.0))
+            .map_err(|rej: JsonRejection| {
+                let code = match rej.status() {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_field",
+                    _ => "invalid_json",
+                };
+                ApiError::new(rej.status(), code, rej.body_text())
+            })
     }
 }
 

@@ -5,6 +5,7 @@
 //! index completely before swapping it in, so no request ever sees a half-built index and
 //! readers never block.
 
+mod cases;
 mod district;
 pub mod error;
 mod extract;
@@ -91,6 +92,8 @@ pub struct App {
     /// Serializes publishing and reloading within this process, so the index served is always
     /// the layer of the last recorded publish.
     pub publish_lock: tokio::sync::Mutex<()>,
+    /// The service level cases run on.
+    pub sla: crate::cases::sla::SlaPolicy,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
             refs: ArcSwap::from_pointee(refs),
             metrics: metrics::Metrics::default(),
             publish_lock: tokio::sync::Mutex::new(()),
+            sla: crate::cases::sla::SlaPolicy::default(),
         })))
     }
 
@@ -234,6 +238,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(grids::router())
         .merge(district::router())
         .merge(layers::router())
+        .merge(cases::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .route_layer(axum::middleware::from_fn_with_state(

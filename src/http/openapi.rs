@@ -28,6 +28,12 @@ use utoipa::OpenApi;
         super::layers::diff,
         super::layers::impact,
         super::layers::publish,
+        super::cases::create,
+        super::cases::list,
+        super::cases::show,
+        super::cases::act,
+        super::cases::track,
+        super::cases::rate,
         super::metrics::metrics,
     )
 )]

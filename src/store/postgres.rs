@@ -111,6 +111,11 @@ impl PgStore {
         Ok(l)
     }
 
+    /// The connection pool (for the other store modules).
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub(super) async fn close(&self) {
         self.pool.close().await;
     }

@@ -1,0 +1,895 @@
+//! Cases (工单): intake (`POST /api/v1/cases`, idempotent on `Idempotency-Key`), one case with
+//! its timeline and deadlines, actions on the 30135 clock (`POST /api/v1/cases/{id}/actions`,
+//! versioned), listing with filters, and the citizen's tracking page and rating through the
+//! tracking token. Handlers load, call the pure rules of `cases::` and persist their events.
+
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::{ApiError, AppState};
+use crate::cases::calendar::{rfc3339_shanghai, shanghai_local};
+use crate::cases::lifecycle::{Action, Assignee, CaseFacts, CaseState, Level, Satisfaction};
+use crate::cases::routing::{Handler, Located, route};
+use crate::cases::sla::{Deadlines, Urgency};
+use crate::cases::worktime::WorkTime;
+use crate::spatial::crs::{Crs, to_wgs84};
+use crate::store::RefKind;
+use crate::store::cases::{CaseEvent, CaseFilter, CaseWrite, NewCase, StoredCase};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use geo_types::Coord;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Longest description accepted, characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
+/// A pin outside every grid but this close to one (metres) goes to that grid.
+pub const INTAKE_SNAP_M: f64 = 200.0;
+/// Most cases judged for `overdue` in one listing.
+pub const MAX_OVERDUE_SCAN: i64 = 100_000;
+/// Longest `Idempotency-Key` accepted, characters.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", post(create).get(list))
+        .route("/api/v1/cases/{id}", get(show))
+        .route("/api/v1/cases/{id}/actions", post(act))
+        .route("/api/v1/track/{token}", get(track))
+        .route("/api/v1/track/{token}/rating", post(rate))
+}
+
+/// How a report came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A citizen's pin (mini-program, web page).
+    Citizen,
+    /// A 12345 hotline work order.
+    Hotline,
+    /// A hazard a grid worker found on patrol.
+    Patrol,
+    /// In person at a service desk.
+    WalkIn,
+}
+
+/// A citizen's contact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Body of `POST /api/v1/cases`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseRequest {
+    /// How it came in.
+    pub channel: Channel,
+    /// Category code (see `/api/v1/categories`).
+    pub category: String,
+    /// What is wrong (1–4,000 characters).
+    pub description: String,
+    /// Pin longitude in `crs` (required for citizen and patrol reports).
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// Pin latitude in `crs`.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// The pin's coordinate system (default wgs84); the original is kept.
+    #[serde(default)]
+    pub crs: Crs,
+    /// Address text (hotline and walk-in reports without a pin).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The 12345 work order number (hotline).
+    #[serde(default)]
+    pub external_ticket: Option<String>,
+    /// The hotline operator.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// The grid worker who found it (patrol).
+    #[serde(default)]
+    pub reporter: Option<String>,
+    /// The citizen's contact.
+    #[serde(default)]
+    pub contact: Option<Contact>,
+}
+
+/// Deadlines as RFC 3339 local times (+08:00).
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct DeadlinesView {
+    /// Triage by.
+    pub triage_by: Option<String>,
+    /// On site by.
+    pub on_site_by: Option<String>,
+    /// Reply by.
+    pub reply_by: Option<String>,
+    /// Resolved by.
+    pub resolve_by: Option<String>,
+    /// Follow-up visit by.
+    pub follow_up_by: Option<String>,
+}
+
+/// One event of the timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// 1 for the submission.
+    pub seq: i64,
+    /// When (RFC 3339, +08:00).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What (`action` names it).
+    #[schema(value_type = Object)]
+    pub action: Value,
+}
+
+/// A case as staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    /// Case id.
+    pub id: i64,
+    /// Ticket code, `ZD20261129-000123`.
+    pub ticket: String,
+    /// Current state.
+    pub state: CaseState,
+    /// The version an action must name.
+    pub version: i64,
+    /// How it came in.
+    pub channel: String,
+    /// Category code.
+    pub category: String,
+    /// Urgency.
+    pub urgency: Urgency,
+    /// The owning grid (code and name), if any.
+    #[schema(value_type = Option<Object>)]
+    pub grid: Option<Value>,
+    /// Who owns it.
+    pub assignee: Assignee,
+    /// The level it is handled at.
+    pub level: Level,
+    /// Why it went where it did, and who was informed.
+    #[schema(value_type = Object)]
+    pub routing: Value,
+    /// The deadlines of the current stages.
+    pub deadlines: DeadlinesView,
+    /// Stages past their deadline and not done.
+    pub overdue: Vec<&'static str>,
+    /// Times the citizen sent it back (重办).
+    pub redo_count: u32,
+    /// The last rating.
+    pub satisfaction: Option<Satisfaction>,
+    /// Submitted at (RFC 3339, +08:00).
+    pub submitted_at: String,
+    /// What was reported (description, pin with its original CRS, address, contact, …).
+    #[schema(value_type = Object)]
+    pub report: Value,
+    /// The citizen's tracking token (given on intake only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_token: Option<String>,
+    /// Every event, oldest first (on `GET /cases/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventView>>,
+}
+
+fn deadlines_of(state: &AppState, f: &CaseFacts) -> Deadlines {
+    let refs = state.0.refs.load();
+    let work = WorkTime::new(refs.roster.calendar.as_ref());
+    let triaged = f.triaged_at.is_some() || f.state != CaseState::Submitted;
+    let mut d = state
+        .0
+        .sla
+        .deadlines(Some(f.urgency), f.submitted_at, f.round_started_at, &work);
+    if triaged {
+        d.triage_by = d.triage_by.filter(|_| f.triaged_at.is_none());
+    }
+    d
+}
+
+/// The stages past their deadline at `now` and not reached.
+pub fn overdue(f: &CaseFacts, d: &Deadlines, now: i64) -> Vec<&'static str> {
+    if f.state.is_terminal() {
+        return Vec::new();
+    }
+    let late = |due: Option<i64>, done: bool| !done && due.is_some_and(|t| now > t);
+    let mut out = Vec::new();
+    if late(d.triage_by, f.triaged_at.is_some()) {
+        out.push("triage");
+    }
+    if late(d.on_site_by, f.accepted_at.is_some()) {
+        out.push("on_site");
+    }
+    if late(d.reply_by, f.replied_at.is_some()) {
+        out.push("reply");
+    }
+    if late(d.resolve_by, f.resolved_at.is_some()) {
+        out.push("resolve");
+    }
+    if late(d.follow_up_by, f.followed_up_at.is_some()) {
+        out.push("follow_up");
+    }
+    out
+}
+
+fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
+    let f = &c.facts;
+    let d = deadlines_of(state, f);
+    let s = |t: Option<i64>| t.map(rfc3339_shanghai);
+    let live = state.0.live.load();
+    let grid = c.grid.as_ref().map(|k| {
+        let name = live
+            .by_key
+            .get(k)
+            .and_then(|&i| live.layer.grids[i].properties.get("name").cloned())
+            .unwrap_or(Value::Null);
+        json!({"key": k, "name": name})
+    });
+    CaseView {
+        id: c.id,
+        ticket: c.ticket.clone(),
+        state: f.state,
+        version: f.version,
+        channel: c.channel.clone(),
+        category: f.category.clone(),
+        urgency: f.urgency,
+        grid,
+        assignee: f.assignee.clone(),
+        level: f.level,
+        routing: c.intake["route"].clone(),
+        deadlines: DeadlinesView {
+            triage_by: s(d.triage_by),
+            on_site_by: s(d.on_site_by),
+            reply_by: s(d.reply_by),
+            resolve_by: s(d.resolve_by),
+            follow_up_by: s(d.follow_up_by),
+        },
+        overdue: overdue(f, &d, now),
+        redo_count: f.redo_count,
+        satisfaction: f.satisfaction,
+        submitted_at: rfc3339_shanghai(f.submitted_at),
+        report: c.intake["report"].clone(),
+        tracking_token: None,
+        timeline: None,
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::unprocessable("invalid_field", message).with_details(json!({ "field": field }))
+}
+
+fn token() -> Result<String, ApiError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| ApiError::internal(&e))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Report a case: located, routed with its reason, on the clock.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the same case (200) instead of creating another")),
+    request_body = NewCaseRequest,
+    responses((status = 201, description = "Created", body = CaseView), (status = 200, description = "Already created with this Idempotency-Key", body = CaseView),
+              (status = 400, body = super::error::ErrorBody), (status = 415, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<NewCaseRequest>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let k = v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_header",
+                        format!(
+                            "Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} visible characters"
+                        ),
+                    )
+                })?;
+            Some(k.to_string())
+        }
+    };
+    let refs = state.0.refs.load_full();
+    let category = refs
+        .list(RefKind::Categories)
+        .iter()
+        .find(|c| c.key == req.category)
+        .ok_or_else(|| {
+            invalid(
+                "category",
+                format!(
+                    "unknown category {:?}; see /api/v1/categories",
+                    req.category
+                ),
+            )
+        })?;
+    let chars = req.description.trim().chars().count();
+    if chars == 0 || chars > MAX_DESCRIPTION_CHARS {
+        return Err(invalid(
+            "description",
+            format!(
+                "description has {chars} characters; 1 to {MAX_DESCRIPTION_CHARS} are accepted"
+            ),
+        ));
+    }
+    let pin = match (req.lon, req.lat) {
+        (Some(lon), Some(lat)) => {
+            if !(lon.is_finite()
+                && lat.is_finite()
+                && (-180.0..=180.0).contains(&lon)
+                && (-90.0..=90.0).contains(&lat))
+            {
+                return Err(invalid(
+                    "lon",
+                    format!("{lon},{lat} is not a lon,lat position"),
+                ));
+            }
+            Some((lon, lat))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                if req.lon.is_none() { "lon" } else { "lat" },
+                "give both lon and lat, or neither",
+            ));
+        }
+    };
+    let address = req
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    match req.channel {
+        Channel::Citizen | Channel::Patrol if pin.is_none() => {
+            return Err(invalid(
+                "lon",
+                "a citizen or patrol report needs a pin (lon, lat)",
+            ));
+        }
+        Channel::Hotline
+            if req
+                .external_ticket
+                .as_deref()
+                .is_none_or(|t| t.trim().is_empty()) =>
+        {
+            return Err(invalid(
+                "external_ticket",
+                "a hotline report needs its 12345 work order number",
+            ));
+        }
+        Channel::Hotline | Channel::WalkIn if pin.is_none() && address.is_none() => {
+            return Err(invalid("address", "give an address, a pin, or both"));
+        }
+        _ => {}
+    }
+    for (field, v, max) in [
+        ("address", address, 500),
+        ("external_ticket", req.external_ticket.as_deref(), 100),
+        ("operator", req.operator.as_deref(), 100),
+        ("reporter", req.reporter.as_deref(), 100),
+        (
+            "contact.name",
+            req.contact.as_ref().and_then(|c| c.name.as_deref()),
+            100,
+        ),
+        (
+            "contact.phone",
+            req.contact.as_ref().and_then(|c| c.phone.as_deref()),
+            32,
+        ),
+    ] {
+        if v.is_some_and(|v| v.chars().count() > max) {
+            return Err(invalid(
+                field,
+                format!("{field} is longer than {max} characters"),
+            ));
+        }
+    }
+
+    let now = super::now_s();
+    // Where it is, and who owns it.
+    let live = state.0.live.load_full();
+    let wgs84 = pin.map(|(lon, lat)| to_wgs84(req.crs, lon, lat));
+    let (located, community) = match wgs84 {
+        None => (Located::NoPin, None),
+        Some((x, y)) => match live.locator.locate_or_snap(Coord { x, y }, INTAKE_SNAP_M) {
+            Some(hit) => {
+                let g = &live.layer.grids[hit.index];
+                let community = g
+                    .properties
+                    .get("community")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let located = match hit.snapped_m {
+                    None => Located::InGrid {
+                        grid: g.key.clone(),
+                    },
+                    Some(d) => Located::Snapped {
+                        grid: g.key.clone(),
+                        distance_m: d,
+                    },
+                };
+                (located, community)
+            }
+            None => (
+                Located::Outside {
+                    snap_m: INTAKE_SNAP_M,
+                },
+                None,
+            ),
+        },
+    };
+    let handler = match category.properties["handler"]["department"].as_str() {
+        Some(code) => {
+            let name = refs
+                .list(RefKind::Departments)
+                .iter()
+                .find(|d| d.key == code)
+                .and_then(|d| d.properties["name_zh"].as_str())
+                .unwrap_or(code)
+                .to_string();
+            Handler::Department {
+                code: code.to_string(),
+                name,
+            }
+        }
+        None => Handler::Grid,
+    };
+    let grid_key = match &located {
+        Located::InGrid { grid } | Located::Snapped { grid, .. } => Some(grid.clone()),
+        _ => None,
+    };
+    let on_duty = grid_key.as_ref().and_then(|g| {
+        let (w, mode) = refs.on_duty(g, community.as_deref().unwrap_or_default(), now);
+        w.map(|w| {
+            (
+                Assignee::Worker {
+                    id: w["id"].as_str().unwrap_or_default().to_string(),
+                    name: w["name"].as_str().unwrap_or_default().to_string(),
+                },
+                mode,
+            )
+        })
+    });
+    let r = route(&located, &req.category, &handler, on_duty);
+    let urgency: Urgency =
+        serde_json::from_value(category.properties["urgency"].clone()).unwrap_or(Urgency::Yellow);
+    let mut facts = CaseFacts::submitted(now, &req.category, urgency, r.assignee.clone());
+    facts.level = r.level;
+    let report = json!({
+        "description": req.description.trim(),
+        "pin": pin.map(|(lon, lat)| json!({"lon": lon, "lat": lat, "crs": req.crs, "wgs84": wgs84.map(|p| [p.0, p.1])})),
+        "address": address,
+        "external_ticket": req.external_ticket,
+        "operator": req.operator,
+        "reporter": req.reporter,
+        "contact": req.contact,
+    });
+    let intake = json!({
+        "channel": req.channel,
+        "report": report,
+        "route": {"reason": r.reason, "level": r.level, "informed": r.informed, "assignee": r.assignee},
+    });
+    let (date, _) = shanghai_local(now);
+    let new = NewCase {
+        idempotency_key: key,
+        day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
+        tracking_token: token()?,
+        channel: serde_json::to_value(req.channel)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        pin: wgs84,
+        grid: r.grid.clone(),
+        intake,
+        facts,
+        actor: req
+            .operator
+            .clone()
+            .or(req.reporter.clone())
+            .unwrap_or_else(|| "citizen".into()),
+    };
+    let (stored, created) = state.0.store.insert_case(&new).await?;
+    if created {
+        tracing::info!(case = stored.id, ticket = %stored.ticket, grid = ?stored.grid, "case submitted");
+    }
+    let mut v = view(&state, &stored, now);
+    v.tracking_token = Some(stored.tracking_token.clone());
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(v),
+    ))
+}
+
+fn event_view(e: CaseEvent) -> EventView {
+    EventView {
+        seq: e.seq,
+        at: rfc3339_shanghai(e.at),
+        actor: e.actor,
+        action: e.action,
+    }
+}
+
+/// One case with its deadlines and timeline.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    responses((status = 200, body = CaseView), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CaseView>, ApiError> {
+    let c = state
+        .0
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    let mut v = view(&state, &c, super::now_s());
+    v.timeline = Some(
+        state
+            .0
+            .store
+            .case_events(id)
+            .await?
+            .into_iter()
+            .map(event_view)
+            .collect(),
+    );
+    Ok(Json(v))
+}
+
+/// Applies `action`, decided on `version`, by `actor`; the one place case changes are written.
+async fn apply(
+    state: &AppState,
+    c: StoredCase,
+    version: i64,
+    actor: &str,
+    action: Action,
+) -> Result<StoredCase, ApiError> {
+    if version != c.facts.version {
+        return Err(version_conflict(c.id, version, c.facts.version));
+    }
+    if let Action::Merge { into } = &action {
+        if *into == c.id {
+            return Err(invalid("into", "a case cannot be merged into itself"));
+        }
+        if state.0.store.case(*into).await?.is_none() {
+            return Err(invalid("into", format!("no case {into} to merge into")));
+        }
+    }
+    let now = super::now_s();
+    let mut facts = c.facts.clone();
+    facts.apply(&action, now).map_err(|e| {
+        ApiError::conflict("illegal_transition", e.to_string())
+            .with_details(json!({"state": e.state, "action": e.action}))
+    })?;
+    let recorded = serde_json::to_value(&action).map_err(|e| ApiError::internal(&e))?;
+    let event = CaseEvent {
+        seq: version + 1,
+        at: now,
+        actor: actor.to_string(),
+        action: recorded,
+    };
+    match state
+        .0
+        .store
+        .append_case_event(c.id, version, &event, &facts)
+        .await?
+    {
+        CaseWrite::Done => {}
+        CaseWrite::Conflict { current } => return Err(version_conflict(c.id, version, current)),
+        CaseWrite::NotFound => return Err(ApiError::not_found(format!("no case {}", c.id))),
+    }
+    tracing::info!(case = c.id, action = action.name(), actor, "case action");
+    Ok(StoredCase { facts, ..c })
+}
+
+fn version_conflict(id: i64, given: i64, current: i64) -> ApiError {
+    ApiError::conflict(
+        "version_conflict",
+        format!("case {id} is at version {current}, not {given}: someone acted first; reload and decide again"),
+    )
+    .with_details(json!({"version": current}))
+}
+
+/// Body of `POST /api/v1/cases/{id}/actions`: the action's fields, plus the version it was
+/// decided on and the actor.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ActionRequest {
+    /// The version of the case the action was decided on.
+    pub version: i64,
+    /// Who acts (default `staff`).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// The action: `{"action": "triage", "urgency": "red"}` and so on.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub action: Value,
+}
+
+/// Act on a case: triage, dispatch, accept, reply, resolve, rate, follow_up, close, return,
+/// reassign, merge, invalidate, supervise, escalate.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    request_body = ActionRequest,
+    responses((status = 200, body = CaseView), (status = 404, body = super::error::ErrorBody),
+              (status = 409, description = "illegal_transition or version_conflict", body = super::error::ErrorBody),
+              (status = 422, body = super::error::ErrorBody)))]
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> Result<Json<CaseView>, ApiError> {
+    let action: Action = serde_json::from_value(req.action)
+        .map_err(|e| invalid("action", format!("action: {e}")))?;
+    let c = state
+        .0
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    let actor = req.actor.unwrap_or_else(|| "staff".into());
+    let c = apply(&state, c, req.version, &actor, action).await?;
+    Ok(Json(view(&state, &c, super::now_s())))
+}
+
+/// Query of `GET /api/v1/cases`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    /// State.
+    pub state: Option<CaseState>,
+    /// Urgency.
+    pub urgency: Option<Urgency>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Grid code.
+    pub grid: Option<String>,
+    /// Only cases with an overdue stage (true) or none (false).
+    pub overdue: Option<bool>,
+    /// `minLon,minLat,maxLon,maxLat`.
+    #[param(value_type = Option<String>)]
+    pub bbox: Option<super::grids::Bbox>,
+    /// Submitted at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Submitted before (Unix seconds).
+    pub to: Option<i64>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Cases per page (1–500, default 50).
+    pub per_page: Option<i64>,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseList {
+    /// The page.
+    pub page: i64,
+    /// Cases per page.
+    pub per_page: i64,
+    /// The cases, newest first.
+    pub cases: Vec<CaseView>,
+}
+
+/// Cases, newest first, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+    responses((status = 200, body = CaseList), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    let per_page = q.per_page.unwrap_or(50);
+    let page = q.page.unwrap_or(1);
+    if !(1..=500).contains(&per_page) || page < 1 {
+        return Err(ApiError::bad_request(
+            "out_of_range",
+            "page ≥ 1 and per_page 1–500",
+        ));
+    }
+    let name = |v: Value| v.as_str().map(str::to_string);
+    let filter = CaseFilter {
+        state: q
+            .state
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(name),
+        urgency: q.urgency.map(|u| u.as_str().to_string()),
+        category: q.category,
+        grid: q.grid,
+        bbox: q
+            .bbox
+            .map(|b| [b.0.min().x, b.0.min().y, b.0.max().x, b.0.max().y]),
+        from: q.from,
+        to: q.to,
+        limit: per_page,
+        offset: (page - 1) * per_page,
+    };
+    let now = super::now_s();
+    let cases: Vec<CaseView> = match q.overdue {
+        None => state
+            .0
+            .store
+            .cases(&filter)
+            .await?
+            .iter()
+            .map(|c| view(&state, c, now))
+            .collect(),
+        // Overdue depends on now: judge the matching cases (open ones: closed cases are never
+        // overdue), then page.
+        Some(want) => state
+            .0
+            .store
+            .cases(&CaseFilter {
+                limit: MAX_OVERDUE_SCAN,
+                offset: 0,
+                ..filter
+            })
+            .await?
+            .iter()
+            .map(|c| view(&state, c, now))
+            .filter(|v| want != v.overdue.is_empty())
+            .skip(((page - 1) * per_page) as usize)
+            .take(per_page as usize)
+            .collect(),
+    };
+    Ok(Json(CaseList {
+        page,
+        per_page,
+        cases,
+    }))
+}
+
+/// What a citizen sees through the tracking token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TrackView {
+    /// Ticket code.
+    pub ticket: String,
+    /// State.
+    pub state: CaseState,
+    /// Category code.
+    pub category: String,
+    /// Submitted at.
+    pub submitted_at: String,
+    /// Deadlines.
+    pub deadlines: DeadlinesView,
+    /// Replies and outcomes, oldest first (no internal notes, no contacts).
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<Value>,
+    /// The last rating.
+    pub satisfaction: Option<Satisfaction>,
+    /// Times it was redone.
+    pub redo_count: u32,
+    /// Whether the case is waiting for the citizen's rating.
+    pub awaiting_rating: bool,
+}
+
+async fn by_token(state: &AppState, token: &str) -> Result<StoredCase, ApiError> {
+    state
+        .0
+        .store
+        .case_by_token(token)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no case has this tracking token"))
+}
+
+/// A case's public progress, through its tracking token.
+#[utoipa::path(get, path = "/api/v1/track/{token}", tag = "cases",
+    params(("token" = String, Path, description = "The tracking token given on intake")),
+    responses((status = 200, body = TrackView), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn track(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> Result<Json<TrackView>, ApiError> {
+    let c = by_token(&state, &token).await?;
+    let v = view(&state, &c, super::now_s());
+    let public = [
+        "submit",
+        "triage",
+        "dispatch",
+        "accept",
+        "reply",
+        "resolve",
+        "rate",
+        "follow_up",
+        "close",
+        "reassign",
+        "merge",
+        "invalidate",
+    ];
+    let timeline = state
+        .0
+        .store
+        .case_events(c.id)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.action["action"]
+                .as_str()
+                .is_some_and(|a| public.contains(&a))
+        })
+        .map(|e| {
+            let a = &e.action;
+            let name = a["action"].as_str().unwrap_or_default();
+            let said = match name {
+                "reply" => a["text"].clone(),
+                "resolve" | "follow_up" => a["note"].clone(),
+                "invalidate" => a["reason"].clone(),
+                _ => Value::Null,
+            };
+            json!({"at": rfc3339_shanghai(e.at), "action": name, "text": said})
+        })
+        .collect();
+    Ok(Json(TrackView {
+        ticket: c.ticket,
+        state: v.state,
+        category: v.category,
+        submitted_at: v.submitted_at,
+        deadlines: v.deadlines,
+        timeline,
+        satisfaction: v.satisfaction,
+        redo_count: v.redo_count,
+        awaiting_rating: v.state == CaseState::Resolved,
+    }))
+}
+
+/// Body of a citizen's rating.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    /// satisfied, basically_satisfied or unsatisfied (reopens the case).
+    pub satisfaction: Satisfaction,
+    /// The citizen's words (≤ 1,000 characters).
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// The citizen rates a resolved case; unsatisfied sends it back to be redone.
+#[utoipa::path(post, path = "/api/v1/track/{token}/rating", tag = "cases",
+    params(("token" = String, Path, description = "The tracking token")),
+    request_body = RatingRequest,
+    responses((status = 200, body = TrackView), (status = 404, body = super::error::ErrorBody),
+              (status = 409, description = "Not waiting for a rating", body = super::error::ErrorBody)))]
+pub(crate) async fn rate(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+    ApiJson(req): ApiJson<RatingRequest>,
+) -> Result<Json<TrackView>, ApiError> {
+    if req
+        .comment
+        .as_deref()
+        .is_some_and(|c| c.chars().count() > 1_000)
+    {
+        return Err(invalid(
+            "comment",
+            "comment is longer than 1,000 characters",
+        ));
+    }
+    let c = by_token(&state, &token).await?;
+    let version = c.facts.version;
+    apply(
+        &state,
+        c,
+        version,
+        "citizen",
+        Action::Rate {
+            satisfaction: req.satisfaction,
+            comment: req.comment,
+        },
+    )
+    .await?;
+    track(State(state), ApiPath(token)).await
+}

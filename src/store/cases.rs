@@ -1,0 +1,527 @@
+//! Cases on both backends: a current-state row and append-only events, written in one
+//! transaction each time. Intake is idempotent on its key (a retry, even a concurrent one,
+//! finds the first case); an action names the version it was decided on, and loses with
+//! [`CaseWrite::Conflict`] when another action got there first.
+
+use super::{Store, StoreError};
+use crate::cases::lifecycle::CaseFacts;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+
+/// A case to create.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// `Idempotency-Key` of the request, if any.
+    pub idempotency_key: Option<String>,
+    /// Ticket day, `YYYYMMDD` (Asia/Shanghai).
+    pub day: String,
+    /// Random token for the citizen's tracking page.
+    pub tracking_token: String,
+    /// Channel name.
+    pub channel: String,
+    /// WGS84 pin, if any.
+    pub pin: Option<(f64, f64)>,
+    /// The owning grid, if any.
+    pub grid: Option<String>,
+    /// What was reported and how it was routed (JSON object).
+    pub intake: Value,
+    /// The facts after submission.
+    pub facts: CaseFacts,
+    /// Who submitted (actor of event 1).
+    pub actor: String,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseEvent {
+    /// 1 for the submission, then one per action.
+    pub seq: i64,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What (the action JSON; `{"action": "submit", …}` for the first).
+    pub action: Value,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCase {
+    /// Case id.
+    pub id: i64,
+    /// Ticket code.
+    pub ticket: String,
+    /// Tracking token.
+    pub tracking_token: String,
+    /// Channel.
+    pub channel: String,
+    /// The owning grid.
+    pub grid: Option<String>,
+    /// WGS84 pin.
+    pub pin: Option<(f64, f64)>,
+    /// What was reported.
+    pub intake: Value,
+    /// The fold of the events.
+    pub facts: CaseFacts,
+}
+
+/// The outcome of appending an event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaseWrite {
+    /// Written.
+    Done,
+    /// The case is at another version than the one the action was decided on.
+    Conflict {
+        /// Its version now.
+        current: i64,
+    },
+    /// No such case.
+    NotFound,
+}
+
+/// Filters of a case listing (all optional; combined with AND).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// State name.
+    pub state: Option<String>,
+    /// Urgency name.
+    pub urgency: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Grid code.
+    pub grid: Option<String>,
+    /// `[minLon, minLat, maxLon, maxLat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Submitted at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Submitted before.
+    pub to: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+fn ticket(day: &str, n: i64) -> String {
+    format!("ZD{day}-{n:06}")
+}
+
+fn json(v: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored case: {e}")))
+}
+
+fn facts_columns(f: &CaseFacts) -> Result<(String, String, String), StoreError> {
+    let state = serde_json::to_value(f.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Ok((state, f.urgency.as_str().to_string(), json(f)?))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+const SELECT_SQLITE: &str =
+    "SELECT id, ticket, tracking_token, channel, grid, lon, lat, intake, facts FROM case_record";
+const SELECT_PG: &str = "SELECT id, ticket, tracking_token, channel, grid, ST_X(location) AS lon, ST_Y(location) AS lat, intake::text AS intake, facts::text AS facts FROM case_record";
+
+fn row_case<R: Row>(r: &R) -> Result<StoredCase, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database>,
+    for<'a> Option<f64>: sqlx::Decode<'a, R::Database>,
+    for<'a> f64: sqlx::Type<R::Database>,
+{
+    let lon: Option<f64> = r.try_get("lon")?;
+    let lat: Option<f64> = r.try_get("lat")?;
+    Ok(StoredCase {
+        id: r.try_get("id")?,
+        ticket: r.try_get("ticket")?,
+        tracking_token: r.try_get("tracking_token")?,
+        channel: r.try_get("channel")?,
+        grid: r.try_get("grid")?,
+        pin: lon.zip(lat),
+        intake: parse(&r.try_get::<String, _>("intake")?)?,
+        facts: parse(&r.try_get::<String, _>("facts")?)?,
+    })
+}
+
+impl Store {
+    /// Creates a case with its submission event, or, when `idempotency_key` was seen before,
+    /// finds that case. Returns the case and whether it was created now.
+    pub async fn insert_case(&self, new: &NewCase) -> Result<(StoredCase, bool), StoreError> {
+        if let Some(k) = &new.idempotency_key
+            && let Some(c) = self.case_by_key(k).await?
+        {
+            return Ok((c, false));
+        }
+        match self.try_insert_case(new).await {
+            Ok(c) => Ok((c, true)),
+            // A concurrent retry with the same key won the race: answer its case.
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                let key = new
+                    .idempotency_key
+                    .as_deref()
+                    .ok_or(StoreError::Database(e))?;
+                let c = self.case_by_key(key).await?.ok_or_else(|| {
+                    StoreError::Corrupt("idempotency key conflict without a case".into())
+                })?;
+                Ok((c, false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn try_insert_case(&self, new: &NewCase) -> Result<StoredCase, StoreError> {
+        let (state, urgency, facts) = facts_columns(&new.facts)?;
+        let intake = json(&new.intake)?;
+        let submit = json(&serde_json::json!({"action": "submit", "intake": new.intake}))?;
+        let at = new.facts.submitted_at;
+        let id = match self {
+            Store::Sqlite(s) => {
+                let mut tx = s.pool().begin().await?;
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO ticket_counter (day, n) VALUES (?, 1)
+                     ON CONFLICT (day) DO UPDATE SET n = n + 1 RETURNING n",
+                )
+                .bind(&new.day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
+                       state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(ticket(&new.day, n))
+                .bind(&new.tracking_token)
+                .bind(&new.idempotency_key)
+                .bind(&new.channel)
+                .bind(&state)
+                .bind(new.facts.version)
+                .bind(&new.facts.category)
+                .bind(&urgency)
+                .bind(&new.grid)
+                .bind(new.pin.map(|p| p.0))
+                .bind(new.pin.map(|p| p.1))
+                .bind(at)
+                .bind(&intake)
+                .bind(&facts)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, 1, ?, ?, ?)")
+                    .bind(id)
+                    .bind(at)
+                    .bind(&new.actor)
+                    .bind(&submit)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                id
+            }
+            Store::Postgres(p) => {
+                let mut tx = p.pool().begin().await?;
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO ticket_counter (day, n) VALUES ($1, 1)
+                     ON CONFLICT (day) DO UPDATE SET n = ticket_counter.n + 1 RETURNING n",
+                )
+                .bind(&new.day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
+                       state, version, category, urgency, grid, location, submitted_at, intake, facts)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                       CASE WHEN $10::float8 IS NULL THEN NULL
+                            ELSE ST_SetSRID(ST_MakePoint($10::float8, $11::float8), 4326) END,
+                       $12, $13::jsonb, $14::jsonb) RETURNING id",
+                )
+                .bind(ticket(&new.day, n))
+                .bind(&new.tracking_token)
+                .bind(&new.idempotency_key)
+                .bind(&new.channel)
+                .bind(&state)
+                .bind(new.facts.version)
+                .bind(&new.facts.category)
+                .bind(&urgency)
+                .bind(&new.grid)
+                .bind(new.pin.map(|p| p.0))
+                .bind(new.pin.map(|p| p.1))
+                .bind(at)
+                .bind(&intake)
+                .bind(&facts)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, 1, $2, $3, $4::jsonb)")
+                    .bind(id)
+                    .bind(at)
+                    .bind(&new.actor)
+                    .bind(&submit)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                id
+            }
+        };
+        self.case(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("case {id} vanished after insert")))
+    }
+
+    async fn case_where(
+        &self,
+        column: &str,
+        value: CaseKey<'_>,
+    ) -> Result<Option<StoredCase>, StoreError> {
+        match self {
+            Store::Sqlite(s) => {
+                let sql = format!("{SELECT_SQLITE} WHERE {column} = ?");
+                let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let q = match value {
+                    CaseKey::Id(i) => q.bind(i),
+                    CaseKey::Text(t) => q.bind(t),
+                };
+                q.fetch_optional(s.pool())
+                    .await?
+                    .as_ref()
+                    .map(row_case)
+                    .transpose()
+            }
+            Store::Postgres(p) => {
+                let sql = format!("{SELECT_PG} WHERE {column} = $1");
+                let q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let q = match value {
+                    CaseKey::Id(i) => q.bind(i),
+                    CaseKey::Text(t) => q.bind(t),
+                };
+                q.fetch_optional(p.pool())
+                    .await?
+                    .as_ref()
+                    .map(row_case)
+                    .transpose()
+            }
+        }
+    }
+
+    /// One case by id.
+    pub async fn case(&self, id: i64) -> Result<Option<StoredCase>, StoreError> {
+        self.case_where("id", CaseKey::Id(id)).await
+    }
+
+    /// One case by its tracking token.
+    pub async fn case_by_token(&self, token: &str) -> Result<Option<StoredCase>, StoreError> {
+        self.case_where("tracking_token", CaseKey::Text(token))
+            .await
+    }
+
+    async fn case_by_key(&self, key: &str) -> Result<Option<StoredCase>, StoreError> {
+        self.case_where("idempotency_key", CaseKey::Text(key)).await
+    }
+
+    /// A case's events in order.
+    pub async fn case_events(&self, id: i64) -> Result<Vec<CaseEvent>, StoreError> {
+        let rows = match self {
+            Store::Sqlite(s) => {
+                sqlx::query("SELECT seq, at, actor, action FROM case_event WHERE case_id = ? ORDER BY seq")
+                    .bind(id)
+                    .fetch_all(s.pool())
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("seq")?, r.try_get("at")?, r.try_get("actor")?, r.try_get::<String, _>("action")?)))
+                    .collect::<Result<Vec<(i64, i64, String, String)>, StoreError>>()?
+            }
+            Store::Postgres(p) => {
+                sqlx::query("SELECT seq, at, actor, action::text AS action FROM case_event WHERE case_id = $1 ORDER BY seq")
+                    .bind(id)
+                    .fetch_all(p.pool())
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("seq")?, r.try_get("at")?, r.try_get("actor")?, r.try_get::<String, _>("action")?)))
+                    .collect::<Result<Vec<(i64, i64, String, String)>, StoreError>>()?
+            }
+        };
+        rows.into_iter()
+            .map(|(seq, at, actor, action)| {
+                Ok(CaseEvent {
+                    seq,
+                    at,
+                    actor,
+                    action: parse(&action)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends one event decided on version `expected` and writes the new facts, in one
+    /// transaction; nothing is written when the case has moved on.
+    pub async fn append_case_event(
+        &self,
+        id: i64,
+        expected: i64,
+        event: &CaseEvent,
+        facts: &CaseFacts,
+    ) -> Result<CaseWrite, StoreError> {
+        let (state, urgency, facts_json) = facts_columns(facts)?;
+        let action = json(&event.action)?;
+        let updated = match self {
+            Store::Sqlite(s) => {
+                let mut tx = s.pool().begin().await?;
+                let n = sqlx::query(
+                    "UPDATE case_record SET state = ?, version = ?, urgency = ?, category = ?, facts = ?
+                     WHERE id = ? AND version = ?",
+                )
+                .bind(&state)
+                .bind(facts.version)
+                .bind(&urgency)
+                .bind(&facts.category)
+                .bind(&facts_json)
+                .bind(id)
+                .bind(expected)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, ?, ?, ?, ?)")
+                        .bind(id)
+                        .bind(event.seq)
+                        .bind(event.at)
+                        .bind(&event.actor)
+                        .bind(&action)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                n == 1
+            }
+            Store::Postgres(p) => {
+                let mut tx = p.pool().begin().await?;
+                let n = sqlx::query(
+                    "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb
+                     WHERE id = $6 AND version = $7",
+                )
+                .bind(&state)
+                .bind(facts.version)
+                .bind(&urgency)
+                .bind(&facts.category)
+                .bind(&facts_json)
+                .bind(id)
+                .bind(expected)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, $2, $3, $4, $5::jsonb)")
+                        .bind(id)
+                        .bind(event.seq)
+                        .bind(event.at)
+                        .bind(&event.actor)
+                        .bind(&action)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                n == 1
+            }
+        };
+        if updated {
+            return Ok(CaseWrite::Done);
+        }
+        Ok(match self.case(id).await? {
+            Some(c) => CaseWrite::Conflict {
+                current: c.facts.version,
+            },
+            None => CaseWrite::NotFound,
+        })
+    }
+
+    /// Cases matching `filter`, newest first, one page.
+    pub async fn cases(&self, f: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {
+        // Conditions are fixed strings; every value is bound.
+        let mut conds: Vec<String> = Vec::new();
+        let ph = |n: usize, pg: bool| if pg { format!("${n}") } else { "?".to_string() };
+        let pg = matches!(self, Store::Postgres(_));
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            ph(n, pg)
+        };
+        let texts: Vec<(&str, &Option<String>)> = vec![
+            ("state", &f.state),
+            ("urgency", &f.urgency),
+            ("category", &f.category),
+            ("grid", &f.grid),
+        ];
+        let mut text_binds = Vec::new();
+        for (col, v) in &texts {
+            if let Some(v) = v {
+                conds.push(format!("{col} = {}", next()));
+                text_binds.push(v.clone());
+            }
+        }
+        let mut int_binds = Vec::new();
+        if let Some(t) = f.from {
+            conds.push(format!("submitted_at >= {}", next()));
+            int_binds.push(t);
+        }
+        if let Some(t) = f.to {
+            conds.push(format!("submitted_at < {}", next()));
+            int_binds.push(t);
+        }
+        let mut float_binds = Vec::new();
+        if let Some(b) = f.bbox {
+            if pg {
+                let (a, b2, c, d) = (next(), next(), next(), next());
+                conds.push(format!(
+                    "location && ST_MakeEnvelope({a}, {b2}, {c}, {d}, 4326)"
+                ));
+            } else {
+                let (a, b2, c, d) = (next(), next(), next(), next());
+                conds.push(format!(
+                    "lon >= {a} AND lat >= {b2} AND lon <= {c} AND lat <= {d}"
+                ));
+            }
+            float_binds.extend(b);
+        }
+        let (lim, off) = (next(), next());
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        let select = if pg { SELECT_PG } else { SELECT_SQLITE };
+        let sql = format!("{select}{where_} ORDER BY id DESC LIMIT {lim} OFFSET {off}");
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for v in &text_binds {
+                    q = q.bind(v);
+                }
+                for v in &int_binds {
+                    q = q.bind(v);
+                }
+                for v in &float_binds {
+                    q = q.bind(v);
+                }
+                q = q.bind(f.limit).bind(f.offset);
+                q.fetch_all($pool).await?.iter().map(row_case).collect()
+            }};
+        }
+        match self {
+            Store::Sqlite(s) => run!(s.pool()),
+            Store::Postgres(p) => run!(p.pool()),
+        }
+    }
+}
+
+enum CaseKey<'a> {
+    Id(i64),
+    Text(&'a str),
+}

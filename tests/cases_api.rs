@@ -1,0 +1,325 @@
+//! Cases over HTTP on both real backends: intake located and routed with its reason, idempotent
+//! retries (also concurrent), the whole road to closure with the redo loop, illegal actions and
+//! version conflicts, the citizen's tracking page and rating, and listing filters.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use tessera::http::AppState;
+
+mod common;
+use common::api::{Db, call, databases, demo_layer, start};
+
+/// A point well inside grid `i` of the demo district.
+fn inside(i: usize) -> (f64, f64, String) {
+    use geo::InteriorPoint;
+    let l = demo_layer();
+    let p = l.grids[i].geometry.interior_point().unwrap();
+    (p.x(), p.y(), l.grids[i].key.clone())
+}
+
+async fn post(state: &AppState, uri: &str, body: Value) -> (StatusCode, Value) {
+    call(state, "POST", uri, Some(body.to_string())).await
+}
+
+async fn act(state: &AppState, id: i64, version: i64, action: Value) -> (StatusCode, Value) {
+    let mut body = action;
+    body["version"] = json!(version);
+    post(state, &format!("/api/v1/cases/{id}/actions"), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_routes_and_runs_to_closure() {
+    for db in databases("intake_routes_and_runs_to_closure").await {
+        intake_and_road(db).await;
+    }
+}
+
+async fn intake_and_road(db: Db) {
+    let state = start(&db).await;
+    let (lon, lat, grid) = inside(100);
+    // The same pin through locate: the case must go where locate says.
+    let (_, loc) = call(
+        &state,
+        "GET",
+        &format!("/api/v1/locate?lon={lon}&lat={lat}"),
+        None,
+    )
+    .await;
+    let (s, c) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "citizen", "category": "C01", "description": "垃圾堆积 rubbish piled up",
+               "lon": lon, "lat": lat, "contact": {"name": "王五", "phone": "13912341234"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let today = tessera::cases::calendar::shanghai_local(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .0;
+    let prefix = format!("ZD{:04}{:02}{:02}-", today.year, today.month, today.day);
+    assert!(c["ticket"].as_str().unwrap().starts_with(&prefix), "{c}");
+    assert_eq!(c["state"], "submitted");
+    assert_eq!(c["version"], 1);
+    assert_eq!(c["grid"]["key"], grid.as_str());
+    assert_eq!(c["assignee"]["kind"], "worker");
+    assert_eq!(c["assignee"]["id"], loc["worker"]["id"]);
+    assert!(
+        c["routing"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("grid-level category C01")
+    );
+    assert!(
+        c["deadlines"]["triage_by"]
+            .as_str()
+            .unwrap()
+            .ends_with("+08:00")
+    );
+    assert!(c["deadlines"]["on_site_by"].is_null());
+    let token = c["tracking_token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 32);
+    let id = c["id"].as_i64().unwrap();
+
+    // A department-level category goes to its department, the grid worker informed.
+    let (s, d) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "hotline", "category": "C15", "description": "违建 illegal building",
+               "lon": lon, "lat": lat, "external_ticket": "12345-0001", "operator": "op7"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(
+        (
+            d["assignee"]["kind"].as_str(),
+            d["assignee"]["code"].as_str()
+        ),
+        (Some("department"), Some("D19"))
+    );
+    assert_eq!(d["routing"]["informed"]["id"], loc["worker"]["id"]);
+    // An address without a pin waits in the district queue.
+    let (_, q) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "hotline", "category": "C01", "description": "x", "address": "人民路1号", "external_ticket": "12345-0002"}),
+    )
+    .await;
+    assert_eq!(q["assignee"]["kind"], "district_queue");
+    assert!(q["grid"].is_null());
+
+    // Illegal: accepting a case nobody has dispatched.
+    let (s, e) = act(&state, id, 1, json!({"action": "accept"})).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("illegal_transition")),
+        "{e}"
+    );
+    // The road: triage, dispatch, accept, reply, resolve.
+    let mut v = 1;
+    for a in [
+        json!({"action": "triage", "urgency": "yellow"}),
+        json!({"action": "dispatch"}),
+        json!({"action": "accept"}),
+        json!({"action": "reply", "text": "今天下午清运"}),
+        json!({"action": "resolve", "note": "已清运"}),
+    ] {
+        let (s, c) = act(&state, id, v, a.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{a}: {c}");
+        v += 1;
+        assert_eq!(c["version"], v);
+        if a["action"] == "dispatch" {
+            assert!(c["deadlines"]["on_site_by"].is_string(), "{c}");
+            assert!(c["deadlines"]["resolve_by"].is_string());
+        }
+    }
+    // A stale version loses.
+    let (s, e) = act(
+        &state,
+        id,
+        v - 1,
+        json!({"action": "supervise", "note": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("version_conflict"))
+    );
+    assert_eq!(e["error"]["details"]["version"], v);
+    // The citizen is unsatisfied: redone by the same owner.
+    let (s, t) = post(
+        &state,
+        &format!("/api/v1/track/{token}/rating"),
+        json!({"satisfaction": "unsatisfied", "comment": "还有"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(
+        (t["state"].as_str(), t["redo_count"].as_u64()),
+        (Some("dispatched"), Some(1))
+    );
+    let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+    assert_eq!(c["assignee"]["id"], loc["worker"]["id"]);
+    let mut v = c["version"].as_i64().unwrap();
+    for a in [
+        json!({"action": "accept"}),
+        json!({"action": "resolve", "note": "彻底清理"}),
+    ] {
+        let (s, c) = act(&state, id, v, a).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        v += 1;
+    }
+    let (_, t) = post(
+        &state,
+        &format!("/api/v1/track/{token}/rating"),
+        json!({"satisfaction": "satisfied"}),
+    )
+    .await;
+    assert_eq!(t["state"], "rated");
+    v += 1;
+    for a in [
+        json!({"action": "follow_up", "note": "回访满意"}),
+        json!({"action": "close"}),
+    ] {
+        let (s, c) = act(&state, id, v, a).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        v += 1;
+    }
+    let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+    assert_eq!(c["state"], "closed");
+    let timeline = c["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len() as i64, v);
+    assert_eq!(timeline[0]["action"]["action"], "submit");
+    assert_eq!(c["report"]["contact"]["phone"], "13912341234");
+    // The tracking page shows progress, not the contact.
+    let (_, t) = call(&state, "GET", &format!("/api/v1/track/{token}"), None).await;
+    assert_eq!(t["state"], "closed");
+    assert!(!t.to_string().contains("13912341234"));
+    assert!(
+        t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["text"] == "今天下午清运")
+    );
+    // Listing filters.
+    let (_, l) = call(&state, "GET", "/api/v1/cases?state=closed", None).await;
+    assert_eq!(l["cases"].as_array().unwrap().len(), 1);
+    let (_, l) = call(
+        &state,
+        "GET",
+        &format!("/api/v1/cases?grid={grid}&per_page=1"),
+        None,
+    )
+    .await;
+    assert_eq!(l["cases"].as_array().unwrap().len(), 1);
+    let (s, _) = call(&state, "GET", "/api/v1/cases?state=sleeping", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_with_one_key_make_one_case() {
+    for db in databases("retries_with_one_key_make_one_case").await {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(7);
+        let body = json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}).to_string();
+        let send = |key: &'static str| {
+            let state = state.clone();
+            let body = body.clone();
+            async move {
+                use tower::ServiceExt;
+                let req = axum::http::Request::builder()
+                    .method("POST")
+                    .uri("/api/v1/cases")
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", key)
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+                let resp = tessera::http::app(state).oneshot(req).await.unwrap();
+                let status = resp.status();
+                let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            }
+        };
+        let (s1, a) = send("k-1").await;
+        let (s2, b) = send("k-1").await;
+        assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::OK));
+        assert_eq!(a["id"], b["id"]);
+        // Eight concurrent retries of a new key: one case.
+        let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(send("k-2"))).collect();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut created = 0;
+        for t in tasks {
+            let (s, v) = t.await.unwrap();
+            assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s}: {v}");
+            created += usize::from(s == StatusCode::CREATED);
+            ids.insert(v["id"].as_i64().unwrap());
+        }
+        assert_eq!((ids.len(), created), (1, 1));
+        let (_, l) = call(&state, "GET", "/api/v1/cases", None).await;
+        assert_eq!(l["cases"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn bad_reports_are_refused_naming_the_field() {
+    for db in databases("bad_reports_are_refused_naming_the_field").await {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(3);
+        for (body, field) in [
+            (
+                json!({"channel": "citizen", "category": "C99", "description": "d", "lon": lon, "lat": lat}),
+                "category",
+            ),
+            (
+                json!({"channel": "citizen", "category": "C01", "description": "x".repeat(4001), "lon": lon, "lat": lat}),
+                "description",
+            ),
+            (
+                json!({"channel": "citizen", "category": "C01", "description": "  ", "lon": lon, "lat": lat}),
+                "description",
+            ),
+            (
+                json!({"channel": "citizen", "category": "C01", "description": "d"}),
+                "lon",
+            ),
+            (
+                json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon}),
+                "lat",
+            ),
+            (
+                json!({"channel": "hotline", "category": "C01", "description": "d", "address": "a"}),
+                "external_ticket",
+            ),
+            (
+                json!({"channel": "walk_in", "category": "C01", "description": "d"}),
+                "address",
+            ),
+        ] {
+            let (s, e) = post(&state, "/api/v1/cases", body).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {e}");
+            assert_eq!(e["error"]["details"]["field"], field, "{e}");
+        }
+        let (s, e) = post(
+            &state,
+            "/api/v1/cases",
+            json!({"channel": "fax", "category": "C01", "description": "d"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("channel"),
+            "{e}"
+        );
+        let (s, _) = call(&state, "GET", "/api/v1/cases/999", None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = call(&state, "GET", "/api/v1/track/nope", None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
