@@ -416,3 +416,50 @@ fn start_up_refuses_a_database_where_postgis_cannot_be_enabled() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Unix seconds of an RFC 3339 `+08:00` time as the service writes it.
+fn shanghai_seconds(t: &str) -> i64 {
+    let n = |a: usize, b: usize| t[a..b].parse::<i64>().unwrap();
+    assert!(t.ends_with("+08:00"), "{t}");
+    tessera::cases::calendar::shanghai_unix(
+        n(0, 4) as i32,
+        n(5, 7) as u32,
+        n(8, 10) as u32,
+        n(11, 13),
+        n(14, 16),
+    ) + n(17, 19)
+}
+
+#[test]
+fn the_sla_policy_file_sets_the_clock_and_a_bad_one_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("sla.toml");
+    std::fs::write(
+        &policy,
+        "triage = \"3 hours\"\non_site = \"30 minutes\"\nreply = \"1 working day\"\nresolve = \"3 working days\"\nfollow_up = \"5 working days\"\n",
+    )
+    .unwrap();
+    let mut cmd = serve_command(dir.path());
+    cmd.arg("--sla").arg(&policy);
+    let server = start(cmd);
+    let body = r#"{"channel":"hotline","category":"C01","description":"d","address":"人民路1号","external_ticket":"12345-9"}"#;
+    let (s, c) = http(&server.addr, "POST", "/api/v1/cases", body);
+    assert_eq!(s, 201, "{c}");
+    let submitted = shanghai_seconds(c["submitted_at"].as_str().unwrap());
+    let triage_by = shanghai_seconds(c["deadlines"]["triage_by"].as_str().unwrap());
+    assert_eq!(triage_by - submitted, 3 * 3600);
+    drop(server);
+    std::fs::write(&policy, "triage = \"3 fortnights\"\n").unwrap();
+    let out = serve_command(dir.path())
+        .arg("--sla")
+        .arg(&policy)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("sla.toml") && err.contains("fortnights"),
+        "{err}"
+    );
+}

@@ -27,6 +27,10 @@ pub struct Args {
     /// (default: the Zhangdian demo district built into the binary).
     #[arg(long, env = "TESSERA_SEED_DIR")]
     seed_dir: Option<PathBuf>,
+    /// Service-level policy (TOML: stage spans in minutes, hours, working hours or working
+    /// days); default: "30135" plus triage within 2 working hours.
+    #[arg(long, env = "TESSERA_SLA", value_name = "FILE")]
+    sla: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -45,6 +49,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(a: Args) -> anyhow::Result<()> {
+    let sla = match &a.sla {
+        None => crate::cases::sla::SlaPolicy::default(),
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            crate::cases::sla::SlaPolicy::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+    };
     let source = match &a.seed_dir {
         None => SeedSource::Embedded,
         Some(dir) => SeedSource::dir(dir)?,
@@ -54,7 +67,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     if crate::demo::seed::seed_if_empty(&store, &source).await? {
         tracing::info!(from = %source.describe(), "seeded the district");
     }
-    let state = AppState::load(store).await?;
+    let state = AppState::load_with(store, sla).await?;
     crate::http::spawn_change_listener(state.clone());
     let live = state.0.live.load_full();
     let listener = tokio::net::TcpListener::bind(&a.bind)

@@ -100,6 +100,14 @@ impl AppState {
     /// Loads the published layer and the reference data from the store. Fails when stored
     /// reference data cannot be read (e.g. a corrupt working calendar).
     pub async fn load(store: Store) -> Result<AppState, StoreError> {
+        AppState::load_with(store, crate::cases::sla::SlaPolicy::default()).await
+    }
+
+    /// [`AppState::load`] with a service-level policy (the `--sla` file).
+    pub async fn load_with(
+        store: Store,
+        sla: crate::cases::sla::SlaPolicy,
+    ) -> Result<AppState, StoreError> {
         let live = load_live(&store).await?;
         let refs = load_refs(&store).await?;
         Ok(AppState(Arc::new(App {
@@ -108,7 +116,7 @@ impl AppState {
             refs: ArcSwap::from_pointee(refs),
             metrics: metrics::Metrics::default(),
             publish_lock: tokio::sync::Mutex::new(()),
-            sla: crate::cases::sla::SlaPolicy::default(),
+            sla,
         })))
     }
 
