@@ -323,3 +323,66 @@ async fn bad_reports_are_refused_naming_the_field() {
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_reroutes_waiting_cases_and_flags_dispatched_ones() {
+    for db in databases("a_publish_reroutes_waiting_cases_and_flags_dispatched_ones").await {
+        let state = start(&db).await;
+        let (lon, lat, grid) = inside(200);
+        let new_case = json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat});
+        let (_, waiting) = post(&state, "/api/v1/cases", new_case.clone()).await;
+        let (_, taken) = post(&state, "/api/v1/cases", new_case).await;
+        let taken_id = taken["id"].as_i64().unwrap();
+        for (v, a) in [
+            (1, json!({"action": "triage", "urgency": "green"})),
+            (2, json!({"action": "dispatch"})),
+        ] {
+            let (s, c) = act(&state, taken_id, v, a).await;
+            assert_eq!(s, StatusCode::OK, "{c}");
+        }
+        // The same geometry, the grid renamed: the pins are now in grid "<grid>-R".
+        let mut fc = demo_layer().to_geojson();
+        for f in fc["features"].as_array_mut().unwrap() {
+            if f["properties"]["code"] == grid.as_str() {
+                f["properties"]["code"] = json!(format!("{grid}-R"));
+            }
+        }
+        let (s, v) = post(&state, "/api/v1/layers", fc).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["layer"]["id"].as_i64().unwrap();
+        let (s, p) = call(
+            &state,
+            "POST",
+            &format!("/api/v1/layers/{id}/publish"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        let (_, w) = call(
+            &state,
+            "GET",
+            &format!("/api/v1/cases/{}", waiting["id"]),
+            None,
+        )
+        .await;
+        assert_eq!(w["grid"]["key"], format!("{grid}-R"), "{w}");
+        let last = w["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"]["action"], "reroute");
+        assert_eq!(last["actor"], "system");
+        let (_, t) = call(&state, "GET", &format!("/api/v1/cases/{taken_id}"), None).await;
+        assert_eq!(
+            t["grid"]["key"],
+            grid.as_str(),
+            "a dispatched case keeps its grid and owner"
+        );
+        assert_eq!(t["assignee"], taken["assignee"]);
+        let last = t["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"]["action"], "flag");
+        assert!(
+            last["action"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{grid}-R"))
+        );
+    }
+}

@@ -210,6 +210,22 @@ pub enum Action {
         /// The new level.
         level: Level,
     },
+    /// A new grid layer moved the case's pin to another grid before dispatch: routed again.
+    Reroute {
+        /// The new grid (none: outside coverage).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grid: Option<String>,
+        /// The new owner.
+        assignee: Assignee,
+        /// Why.
+        reason: String,
+    },
+    /// Something the dispatcher must look at (a dispatched case whose pin is now in another
+    /// grid); no change of state or owner.
+    Flag {
+        /// What.
+        reason: String,
+    },
 }
 
 impl Action {
@@ -230,6 +246,8 @@ impl Action {
             Action::Invalidate { .. } => "invalidate",
             Action::Supervise { .. } => "supervise",
             Action::Escalate { .. } => "escalate",
+            Action::Reroute { .. } => "reroute",
+            Action::Flag { .. } => "flag",
         }
     }
 }
@@ -281,6 +299,12 @@ pub struct CaseFacts {
     pub merged_into: Option<i64>,
     /// Level it is handled at (raised by escalation).
     pub level: Level,
+    /// The grid it belongs to, if any.
+    #[serde(default)]
+    pub grid: Option<String>,
+    /// The last thing flagged for the dispatcher, if any.
+    #[serde(default)]
+    pub flag: Option<String>,
 }
 
 impl CaseFacts {
@@ -304,6 +328,8 @@ impl CaseFacts {
             satisfaction: None,
             merged_into: None,
             level: Level::Grid,
+            grid: None,
+            flag: None,
         }
     }
 
@@ -337,7 +363,12 @@ impl CaseFacts {
                     S::Invalid
                 })
             }
-            (s, Action::Supervise { .. } | Action::Escalate { .. }) if !s.is_terminal() => Some(s),
+            (s, Action::Supervise { .. } | Action::Escalate { .. } | Action::Flag { .. })
+                if !s.is_terminal() =>
+            {
+                Some(s)
+            }
+            (S::Submitted | S::Triaged | S::Returned, Action::Reroute { .. }) => Some(s),
             _ => None,
         };
         next.ok_or_else(|| IllegalTransition {
@@ -390,6 +421,11 @@ impl CaseFacts {
             Action::Return { .. } => self.assignee = Assignee::DistrictQueue,
             Action::Escalate { level } => self.level = self.level.max(*level),
             Action::Supervise { .. } => {}
+            Action::Reroute { grid, assignee, .. } => {
+                self.grid.clone_from(grid);
+                self.assignee = assignee.clone();
+            }
+            Action::Flag { reason } => self.flag = Some(reason.clone()),
         }
         self.state = next;
         self.version += 1;
@@ -467,6 +503,14 @@ mod tests {
             Action::Escalate {
                 level: Level::Street,
             },
+            Action::Reroute {
+                grid: Some("G2".into()),
+                assignee: Assignee::DistrictQueue,
+                reason: "new layer".into(),
+            },
+            Action::Flag {
+                reason: "pin now in grid G2".into(),
+            },
         ]
     }
 
@@ -511,7 +555,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
-        fn random_sequences_stay_legal_and_replay_alike(picks in proptest::collection::vec(0usize..15, 0..40)) {
+        fn random_sequences_stay_legal_and_replay_alike(picks in proptest::collection::vec(0usize..17, 0..40)) {
             let all = actions();
             let mut c = new_case();
             let mut log: Vec<(Action, i64)> = Vec::new();

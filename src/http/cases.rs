@@ -222,7 +222,7 @@ fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
     let d = deadlines_of(state, f);
     let s = |t: Option<i64>| t.map(rfc3339_shanghai);
     let live = state.0.live.load();
-    let grid = c.grid.as_ref().map(|k| {
+    let grid = f.grid.as_ref().map(|k| {
         let name = live
             .by_key
             .get(k)
@@ -267,6 +267,148 @@ fn token() -> Result<String, ApiError> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| ApiError::internal(&e))?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Locates a WGS84 pin in the published layer and routes a case of `category` (a categories
+/// reference item) there at `now`.
+fn routed(
+    refs: &super::Refs,
+    live: &super::Live,
+    category: &crate::store::RefItem,
+    wgs84: Option<(f64, f64)>,
+    now: i64,
+) -> crate::cases::routing::Route {
+    let (located, community) = match wgs84 {
+        None => (Located::NoPin, None),
+        Some((x, y)) => match live.locator.locate_or_snap(Coord { x, y }, INTAKE_SNAP_M) {
+            Some(hit) => {
+                let g = &live.layer.grids[hit.index];
+                let community = g
+                    .properties
+                    .get("community")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let located = match hit.snapped_m {
+                    None => Located::InGrid {
+                        grid: g.key.clone(),
+                    },
+                    Some(d) => Located::Snapped {
+                        grid: g.key.clone(),
+                        distance_m: d,
+                    },
+                };
+                (located, community)
+            }
+            None => (
+                Located::Outside {
+                    snap_m: INTAKE_SNAP_M,
+                },
+                None,
+            ),
+        },
+    };
+    let handler = match category.properties["handler"]["department"].as_str() {
+        Some(code) => {
+            let name = refs
+                .list(RefKind::Departments)
+                .iter()
+                .find(|d| d.key == code)
+                .and_then(|d| d.properties["name_zh"].as_str())
+                .unwrap_or(code)
+                .to_string();
+            Handler::Department {
+                code: code.to_string(),
+                name,
+            }
+        }
+        None => Handler::Grid,
+    };
+    let grid_key = match &located {
+        Located::InGrid { grid } | Located::Snapped { grid, .. } => Some(grid.clone()),
+        _ => None,
+    };
+    let on_duty = grid_key.as_ref().and_then(|g| {
+        let (w, mode) = refs.on_duty(g, community.as_deref().unwrap_or_default(), now);
+        w.map(|w| {
+            (
+                Assignee::Worker {
+                    id: w["id"].as_str().unwrap_or_default().to_string(),
+                    name: w["name"].as_str().unwrap_or_default().to_string(),
+                },
+                mode,
+            )
+        })
+    });
+    route(&located, &category.key, &handler, on_duty)
+}
+
+/// After a publish: open cases not yet dispatched whose pin is now in another grid are routed
+/// again (event `reroute`); dispatched ones keep their owner and are flagged for the
+/// dispatcher (event `flag`). Returns how many were rerouted and flagged.
+pub async fn reroute_after_publish(
+    state: &AppState,
+    layer_id: i64,
+) -> Result<(usize, usize), ApiError> {
+    let live = state.0.live.load_full();
+    let refs = state.0.refs.load_full();
+    let now = super::now_s();
+    let (mut rerouted, mut flagged) = (0, 0);
+    for st in [
+        "submitted",
+        "triaged",
+        "returned",
+        "dispatched",
+        "accepted",
+        "replied",
+    ] {
+        let open = state
+            .0
+            .store
+            .cases(&CaseFilter {
+                state: Some(st.into()),
+                limit: i64::MAX,
+                ..Default::default()
+            })
+            .await?;
+        for c in open {
+            let Some(pin) = c.pin else { continue };
+            let Some(category) = refs
+                .list(RefKind::Categories)
+                .iter()
+                .find(|k| k.key == c.facts.category)
+            else {
+                continue;
+            };
+            let r = routed(&refs, &live, category, Some(pin), now);
+            if r.grid == c.facts.grid {
+                continue;
+            }
+            let version = c.facts.version;
+            let action = if c.facts.state.in_hand() {
+                Action::Flag {
+                    reason: format!(
+                        "layer {layer_id} puts the pin in {}; the owner is kept",
+                        r.grid.as_deref().unwrap_or("no grid")
+                    ),
+                }
+            } else {
+                Action::Reroute {
+                    grid: r.grid.clone(),
+                    assignee: r.assignee.clone(),
+                    reason: format!("layer {layer_id} published: {}", r.reason),
+                }
+            };
+            let is_flag = matches!(action, Action::Flag { .. });
+            match apply(state, c, version, "system", action).await {
+                Ok(_) if is_flag => flagged += 1,
+                Ok(_) => rerouted += 1,
+                // Someone acted on it meanwhile: their decision stands.
+                Err(e) if e.code == "version_conflict" || e.code == "illegal_transition" => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok((rerouted, flagged))
 }
 
 /// Report a case: located, routed with its reason, on the clock.
@@ -400,72 +542,12 @@ pub(crate) async fn create(
     // Where it is, and who owns it.
     let live = state.0.live.load_full();
     let wgs84 = pin.map(|(lon, lat)| to_wgs84(req.crs, lon, lat));
-    let (located, community) = match wgs84 {
-        None => (Located::NoPin, None),
-        Some((x, y)) => match live.locator.locate_or_snap(Coord { x, y }, INTAKE_SNAP_M) {
-            Some(hit) => {
-                let g = &live.layer.grids[hit.index];
-                let community = g
-                    .properties
-                    .get("community")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let located = match hit.snapped_m {
-                    None => Located::InGrid {
-                        grid: g.key.clone(),
-                    },
-                    Some(d) => Located::Snapped {
-                        grid: g.key.clone(),
-                        distance_m: d,
-                    },
-                };
-                (located, community)
-            }
-            None => (
-                Located::Outside {
-                    snap_m: INTAKE_SNAP_M,
-                },
-                None,
-            ),
-        },
-    };
-    let handler = match category.properties["handler"]["department"].as_str() {
-        Some(code) => {
-            let name = refs
-                .list(RefKind::Departments)
-                .iter()
-                .find(|d| d.key == code)
-                .and_then(|d| d.properties["name_zh"].as_str())
-                .unwrap_or(code)
-                .to_string();
-            Handler::Department {
-                code: code.to_string(),
-                name,
-            }
-        }
-        None => Handler::Grid,
-    };
-    let grid_key = match &located {
-        Located::InGrid { grid } | Located::Snapped { grid, .. } => Some(grid.clone()),
-        _ => None,
-    };
-    let on_duty = grid_key.as_ref().and_then(|g| {
-        let (w, mode) = refs.on_duty(g, community.as_deref().unwrap_or_default(), now);
-        w.map(|w| {
-            (
-                Assignee::Worker {
-                    id: w["id"].as_str().unwrap_or_default().to_string(),
-                    name: w["name"].as_str().unwrap_or_default().to_string(),
-                },
-                mode,
-            )
-        })
-    });
-    let r = route(&located, &req.category, &handler, on_duty);
+    let r = routed(&refs, &live, category, wgs84, now);
     let urgency: Urgency =
         serde_json::from_value(category.properties["urgency"].clone()).unwrap_or(Urgency::Yellow);
     let mut facts = CaseFacts::submitted(now, &req.category, urgency, r.assignee.clone());
     facts.level = r.level;
+    facts.grid.clone_from(&r.grid);
     let report = json!({
         "description": req.description.trim(),
         "pin": pin.map(|(lon, lat)| json!({"lon": lon, "lat": lat, "crs": req.crs, "wgs84": wgs84.map(|p| [p.0, p.1])})),

@@ -398,6 +398,18 @@ pub(crate) async fn publish(
         .publish(id, by, !meta.seamless, reason)
         .await?;
     state.0.live.store(Arc::new(live));
+    drop(_turn);
     tracing::info!(layer = id, by, forced = event.forced, "layer published");
+    // Open cases follow the new grids: not yet dispatched ones are routed again, dispatched
+    // ones are flagged for the dispatcher.
+    let (rerouted, flagged) = super::cases::reroute_after_publish(&state, id).await?;
+    if rerouted + flagged > 0 {
+        tracing::info!(
+            layer = id,
+            rerouted,
+            flagged,
+            "open cases followed the new layer"
+        );
+    }
     Ok(Json(PublishResponse { published: event }))
 }

@@ -375,7 +375,7 @@ impl Store {
             Store::Sqlite(s) => {
                 let mut tx = s.pool().begin().await?;
                 let n = sqlx::query(
-                    "UPDATE case_record SET state = ?, version = ?, urgency = ?, category = ?, facts = ?
+                    "UPDATE case_record SET state = ?, version = ?, urgency = ?, category = ?, facts = ?, grid = ?
                      WHERE id = ? AND version = ?",
                 )
                 .bind(&state)
@@ -383,6 +383,7 @@ impl Store {
                 .bind(&urgency)
                 .bind(&facts.category)
                 .bind(&facts_json)
+                .bind(&facts.grid)
                 .bind(id)
                 .bind(expected)
                 .execute(&mut *tx)
@@ -404,7 +405,7 @@ impl Store {
             Store::Postgres(p) => {
                 let mut tx = p.pool().begin().await?;
                 let n = sqlx::query(
-                    "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb
+                    "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb, grid = $8
                      WHERE id = $6 AND version = $7",
                 )
                 .bind(&state)
@@ -414,6 +415,7 @@ impl Store {
                 .bind(&facts_json)
                 .bind(id)
                 .bind(expected)
+                .bind(&facts.grid)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
