@@ -386,3 +386,83 @@ async fn a_publish_reroutes_waiting_cases_and_flags_dispatched_ones() {
         );
     }
 }
+
+#[tokio::test]
+async fn overdue_stages_escalate_once_each_up_the_levels() {
+    for db in databases("overdue_stages_escalate_once_each_up_the_levels").await {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(50);
+        let (_, c) = post(
+            &state,
+            "/api/v1/cases",
+            json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}),
+        )
+        .await;
+        let id = c["id"].as_i64().unwrap();
+        assert_eq!(c["level"], "grid");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        // Nothing is overdue yet.
+        assert_eq!(
+            tessera::http::escalate_overdue(&state, now).await.unwrap(),
+            0
+        );
+        // A month later triage is overdue: one level up, once.
+        let later = now + 30 * 86_400;
+        assert_eq!(
+            tessera::http::escalate_overdue(&state, later)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            tessera::http::escalate_overdue(&state, later)
+                .await
+                .unwrap(),
+            0
+        );
+        let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(c["level"], "community");
+        let v = c["version"].as_i64().unwrap();
+        let (s, _) = act(
+            &state,
+            id,
+            v,
+            json!({"action": "triage", "urgency": "yellow"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = act(&state, id, v + 1, json!({"action": "dispatch"})).await;
+        assert_eq!(s, StatusCode::OK);
+        // Two months on, every stage after dispatch is late: each escalates once, up to the
+        // district.
+        let much_later = now + 60 * 86_400;
+        assert_eq!(
+            tessera::http::escalate_overdue(&state, much_later)
+                .await
+                .unwrap(),
+            4
+        );
+        assert_eq!(
+            tessera::http::escalate_overdue(&state, much_later)
+                .await
+                .unwrap(),
+            0
+        );
+        let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(c["level"], "district");
+        let stages: Vec<&str> = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"]["action"] == "escalate")
+            .map(|e| e["action"]["stage"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            stages,
+            ["triage", "on_site", "reply", "resolve", "follow_up"]
+        );
+    }
+}

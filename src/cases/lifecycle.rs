@@ -209,6 +209,10 @@ pub enum Action {
     Escalate {
         /// The new level.
         level: Level,
+        /// The overdue stage that caused it (`triage`, `on_site`, `reply`, `resolve`,
+        /// `follow_up`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<String>,
     },
     /// A new grid layer moved the case's pin to another grid before dispatch: routed again.
     Reroute {
@@ -305,9 +309,29 @@ pub struct CaseFacts {
     /// The last thing flagged for the dispatcher, if any.
     #[serde(default)]
     pub flag: Option<String>,
+    /// Stages already escalated, as `round:stage` (a redo round starts afresh).
+    #[serde(default)]
+    pub escalated: Vec<String>,
+}
+
+impl Level {
+    /// The level above (the district stays the district).
+    pub fn above(self) -> Level {
+        match self {
+            Level::Grid => Level::Community,
+            Level::Community => Level::Street,
+            Level::Street | Level::District => Level::District,
+        }
+    }
 }
 
 impl CaseFacts {
+    /// Whether the overdue `stage` of the current round was already escalated.
+    pub fn escalated_for(&self, stage: &str) -> bool {
+        let key = format!("{}:{stage}", self.redo_count);
+        self.escalated.contains(&key)
+    }
+
     /// A new case as submitted (version 1: the submission is the first event).
     pub fn submitted(at: i64, category: &str, urgency: Urgency, assignee: Assignee) -> CaseFacts {
         CaseFacts {
@@ -330,6 +354,7 @@ impl CaseFacts {
             level: Level::Grid,
             grid: None,
             flag: None,
+            escalated: Vec::new(),
         }
     }
 
@@ -419,7 +444,12 @@ impl CaseFacts {
                 self.closed_at = Some(at);
             }
             Action::Return { .. } => self.assignee = Assignee::DistrictQueue,
-            Action::Escalate { level } => self.level = self.level.max(*level),
+            Action::Escalate { level, stage } => {
+                self.level = self.level.max(*level);
+                if let Some(st) = stage {
+                    self.escalated.push(format!("{}:{st}", self.redo_count));
+                }
+            }
             Action::Supervise { .. } => {}
             Action::Reroute { grid, assignee, .. } => {
                 self.grid.clone_from(grid);
@@ -502,6 +532,7 @@ mod tests {
             },
             Action::Escalate {
                 level: Level::Street,
+                stage: Some("reply".into()),
             },
             Action::Reroute {
                 grid: Some("G2".into()),

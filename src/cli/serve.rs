@@ -69,6 +69,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     }
     let state = AppState::load_with(store, sla).await?;
     crate::http::spawn_change_listener(state.clone());
+    crate::http::spawn_escalation_ticker(state.clone());
     let live = state.0.live.load_full();
     let listener = tokio::net::TcpListener::bind(&a.bind)
         .await

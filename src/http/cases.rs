@@ -411,6 +411,86 @@ pub async fn reroute_after_publish(
     Ok((rerouted, flagged))
 }
 
+/// How often the escalation ticker looks at the clock.
+pub const TICK_SECONDS: u64 = 60;
+
+/// Escalates every open case with an overdue stage not yet escalated in its current round: one
+/// level up (grid → community → street → district), recorded as an `escalate` event by
+/// `system`. Safe to run in several processes at once: a case escalated by another process
+/// meanwhile is at a newer version and is left alone. Returns the number of escalations.
+pub async fn escalate_overdue(state: &AppState, now: i64) -> Result<usize, ApiError> {
+    let mut done = 0;
+    for st in [
+        "submitted",
+        "triaged",
+        "returned",
+        "dispatched",
+        "accepted",
+        "replied",
+        "resolved",
+        "rated",
+    ] {
+        let open = state
+            .0
+            .store
+            .cases(&CaseFilter {
+                state: Some(st.into()),
+                limit: i64::MAX,
+                ..Default::default()
+            })
+            .await?;
+        for mut c in open {
+            let d = deadlines_of(state, &c.facts);
+            for stage in overdue(&c.facts, &d, now) {
+                if c.facts.escalated_for(stage) {
+                    continue;
+                }
+                let action = Action::Escalate {
+                    level: c.facts.level.above(),
+                    stage: Some(stage.to_string()),
+                };
+                let version = c.facts.version;
+                match apply(state, c.clone(), version, "system", action).await {
+                    Ok(next) => {
+                        done += 1;
+                        c = next;
+                    }
+                    Err(e) if e.code == "version_conflict" || e.code == "illegal_transition" => {
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Runs [`escalate_overdue`] every [`TICK_SECONDS`] until the process ends. With PostgreSQL,
+/// an advisory lock lets one process tick at a time.
+pub fn spawn_escalation_ticker(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(TICK_SECONDS));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let turn = state.0.store.try_tick_lock().await;
+            match turn {
+                Ok(Some(lock)) => {
+                    match escalate_overdue(&state, super::now_s()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(escalations = n, "overdue cases escalated"),
+                        Err(e) => tracing::warn!(error = e.message, "escalation tick failed"),
+                    }
+                    lock.release().await;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "escalation tick: database unavailable"),
+            }
+        }
+    });
+}
+
 /// Report a case: located, routed with its reason, on the clock.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key answers the same case (200) instead of creating another")),

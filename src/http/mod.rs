@@ -24,6 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use cases::{escalate_overdue, spawn_escalation_ticker};
 pub use error::ApiError;
 pub use refs::Refs;
 

@@ -523,6 +523,44 @@ impl Store {
     }
 }
 
+/// The right to run one escalation tick (PostgreSQL: a session advisory lock; SQLite: one
+/// process per file, nothing to take).
+pub struct TickLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+impl TickLock {
+    /// Gives the turn back.
+    pub async fn release(self) {
+        if let Some(mut c) = self.conn {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(TICK_LOCK)
+                .execute(&mut *c)
+                .await;
+        }
+    }
+}
+
+/// Advisory lock key of the escalation ticker ("tickesc" in ASCII).
+const TICK_LOCK: i64 = 0x0074_6963_6b65_7363;
+
+impl Store {
+    /// Takes the escalation ticker's turn, or `None` when another process has it.
+    pub async fn try_tick_lock(&self) -> Result<Option<TickLock>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(Some(TickLock { conn: None })),
+            Store::Postgres(p) => {
+                let mut conn = p.pool().acquire().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(TICK_LOCK)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(got.then_some(TickLock { conn: Some(conn) }))
+            }
+        }
+    }
+}
+
 enum CaseKey<'a> {
     Id(i64),
     Text(&'a str),
