@@ -466,3 +466,65 @@ async fn overdue_stages_escalate_once_each_up_the_levels() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_tells_of_every_change_from_every_process() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    for db in databases("the_event_stream_tells_of_every_change_from_every_process").await {
+        // The writer and the watcher are two service instances (two processes' worth of state)
+        // on one database; with PostgreSQL the news crosses through LISTEN/NOTIFY.
+        let writer = start(&db).await;
+        let watcher = match &db {
+            Db::Postgres(_) => {
+                let w = start(&db).await;
+                tessera::http::spawn_change_listener(w.clone());
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                w
+            }
+            Db::Sqlite(_) => writer.clone(),
+        };
+        let req = axum::http::Request::builder()
+            .uri("/api/v1/events")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tessera::http::app(watcher.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        let mut body = resp.into_body();
+        let (lon, lat, _) = inside(9);
+        let (_, c) = post(
+            &writer,
+            "/api/v1/cases",
+            json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}),
+        )
+        .await;
+        let (s, _) = act(
+            &writer,
+            c["id"].as_i64().unwrap(),
+            1,
+            json!({"action": "triage", "urgency": "red"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let mut seen = String::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while seen.matches("event: case").count() < 2 {
+            let frame = tokio::time::timeout_at(deadline, body.frame())
+                .await
+                .expect("events within 10 s")
+                .unwrap()
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+        assert!(seen.contains(r#""action":"submit""#), "{seen}");
+        assert!(
+            seen.contains(r#""action":"triage""#) && seen.contains(r#""state":"triaged""#),
+            "{seen}"
+        );
+    }
+}

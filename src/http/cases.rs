@@ -32,6 +32,7 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/events", get(events))
         .route("/api/v1/cases", post(create).get(list))
         .route("/api/v1/cases/{id}", get(show))
         .route("/api/v1/cases/{id}/actions", post(act))
@@ -411,6 +412,69 @@ pub async fn reroute_after_publish(
     Ok((rerouted, flagged))
 }
 
+/// A change of a case, as `/api/v1/events` sends it (`event: case`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CaseChange {
+    /// Case id.
+    pub id: i64,
+    /// Its version after the change.
+    pub version: i64,
+    /// Its state after the change.
+    pub state: CaseState,
+    /// What happened (`submit` or an action name).
+    pub action: String,
+    /// The grid it belongs to.
+    pub grid: Option<String>,
+}
+
+/// Tells subscribers of every process: on SQLite directly, on PostgreSQL through the database
+/// (the listener of each process, this one included, passes it on).
+async fn announce(state: &AppState, c: &StoredCase, action: &str) {
+    let change = CaseChange {
+        id: c.id,
+        version: c.facts.version,
+        state: c.facts.state,
+        action: action.to_string(),
+        grid: c.facts.grid.clone(),
+    };
+    match &state.0.store {
+        crate::store::Store::Sqlite(_) => {
+            let _ = state.0.case_events.send(change);
+        }
+        crate::store::Store::Postgres(_) => {
+            let payload = serde_json::to_string(&change).unwrap_or_default();
+            if let Err(e) = state.0.store.announce_case_change(&payload).await {
+                tracing::warn!(error = %e, case = c.id, "case change not announced");
+            }
+        }
+    }
+}
+
+/// Server-sent events of case changes (`event: case`, data: a [`CaseChange`]), from every
+/// process on the database, so a console updates live without polling. A keep-alive comment
+/// is sent every 15 s.
+#[utoipa::path(get, path = "/api/v1/events", tag = "cases",
+    responses((status = 200, description = "text/event-stream of `case` events, each a CaseChange", content_type = "text/event-stream")))]
+pub(crate) async fn events(
+    State(state): State<AppState>,
+) -> axum::response::sse::Sse<
+    impl tokio_stream::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use tokio_stream::StreamExt;
+    let rx = state.0.case_events.subscribe();
+    let stream = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(|m| {
+        // A subscriber that fell behind skips what it missed (the listing has the truth).
+        let change = m.ok()?;
+        let data = serde_json::to_string(&change).ok()?;
+        Some(Ok(axum::response::sse::Event::default()
+            .event("case")
+            .data(data)))
+    });
+    axum::response::sse::Sse::new(stream).keep_alive(
+        axum::response::sse::KeepAlive::new().interval(std::time::Duration::from_secs(15)),
+    )
+}
+
 /// How often the escalation ticker looks at the clock.
 pub const TICK_SECONDS: u64 = 60;
 
@@ -664,6 +728,7 @@ pub(crate) async fn create(
     let (stored, created) = state.0.store.insert_case(&new).await?;
     if created {
         tracing::info!(case = stored.id, ticket = %stored.ticket, grid = ?stored.grid, "case submitted");
+        announce(&state, &stored, "submit").await;
     }
     let mut v = view(&state, &stored, now);
     v.tracking_token = Some(stored.tracking_token.clone());
@@ -757,7 +822,9 @@ async fn apply(
         CaseWrite::NotFound => return Err(ApiError::not_found(format!("no case {}", c.id))),
     }
     tracing::info!(case = c.id, action = action.name(), actor, "case action");
-    Ok(StoredCase { facts, ..c })
+    let c = StoredCase { facts, ..c };
+    announce(state, &c, action.name()).await;
+    Ok(c)
 }
 
 fn version_conflict(id: i64, given: i64, current: i64) -> ApiError {

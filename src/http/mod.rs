@@ -95,6 +95,8 @@ pub struct App {
     pub publish_lock: tokio::sync::Mutex<()>,
     /// The service level cases run on.
     pub sla: crate::cases::sla::SlaPolicy,
+    /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
+    pub case_events: tokio::sync::broadcast::Sender<cases::CaseChange>,
 }
 
 impl AppState {
@@ -118,6 +120,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             publish_lock: tokio::sync::Mutex::new(()),
             sla,
+            case_events: tokio::sync::broadcast::channel(1024).0,
         })))
     }
 
@@ -205,6 +208,15 @@ pub fn spawn_change_listener(state: AppState) {
                         break;
                     }
                 };
+                if n.channel() == crate::store::postgres::CASE_CHANNEL {
+                    match serde_json::from_str::<cases::CaseChange>(n.payload()) {
+                        Ok(change) => {
+                            let _ = state.0.case_events.send(change);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "unreadable case announcement"),
+                    }
+                    continue;
+                }
                 let result = if n.channel() == crate::store::postgres::REFERENCE_CHANNEL {
                     tracing::info!(kind = n.payload(), "reference data changed");
                     state.reload_refs().await

@@ -34,6 +34,7 @@ use utoipa::OpenApi;
         super::cases::act,
         super::cases::track,
         super::cases::rate,
+        super::cases::events,
         super::metrics::metrics,
     )
 )]

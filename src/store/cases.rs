@@ -541,6 +541,21 @@ impl TickLock {
     }
 }
 
+impl Store {
+    /// Announces a case change to every process on the database (PostgreSQL; a no-op on SQLite,
+    /// where the one process tells its own subscribers).
+    pub async fn announce_case_change(&self, payload: &str) -> Result<(), StoreError> {
+        if let Store::Postgres(p) = self {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(super::postgres::CASE_CHANNEL)
+                .bind(payload)
+                .execute(p.pool())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Advisory lock key of the escalation ticker ("tickesc" in ASCII).
 const TICK_LOCK: i64 = 0x0074_6963_6b65_7363;
 

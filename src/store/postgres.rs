@@ -14,6 +14,9 @@ pub const PUBLISH_CHANNEL: &str = "tessera_publish";
 /// The channel reference-data changes are announced on (payload: the kind).
 pub const REFERENCE_CHANNEL: &str = "tessera_reference";
 
+/// The channel case changes are announced on (payload: the change as JSON).
+pub const CASE_CHANNEL: &str = "tessera_case";
+
 /// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
 const SETUP_LOCK: i64 = 0x0074_6573_7365_7261;
 
@@ -107,7 +110,8 @@ impl PgStore {
     /// A listener on the publish and reference channels (its own connection).
     pub async fn listen_changes(&self) -> Result<PgListener, StoreError> {
         let mut l = PgListener::connect(&self.url).await?;
-        l.listen_all([PUBLISH_CHANNEL, REFERENCE_CHANNEL]).await?;
+        l.listen_all([PUBLISH_CHANNEL, REFERENCE_CHANNEL, CASE_CHANNEL])
+            .await?;
         Ok(l)
     }
 
