@@ -528,3 +528,71 @@ async fn the_event_stream_tells_of_every_change_from_every_process() {
         );
     }
 }
+
+#[tokio::test]
+async fn stats_equal_a_recount_of_the_cases() {
+    for db in databases("stats_equal_a_recount_of_the_cases").await {
+        let state = start(&db).await;
+        for (i, cat) in ["C01", "C01", "C15", "C05", "C15"].iter().enumerate() {
+            let (lon, lat, _) = inside(300 + 97 * i);
+            let (s, c) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": cat, "description": "d", "lon": lon, "lat": lat}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            if i % 2 == 0 {
+                let (s, _) = act(
+                    &state,
+                    c["id"].as_i64().unwrap(),
+                    1,
+                    json!({"action": "triage", "urgency": "green"}),
+                )
+                .await;
+                assert_eq!(s, StatusCode::OK);
+            }
+        }
+        let (_, st) = call(&state, "GET", "/api/v1/stats", None).await;
+        let (_, list) = call(&state, "GET", "/api/v1/cases?per_page=500", None).await;
+        let cases = list["cases"].as_array().unwrap();
+        assert_eq!(st["total"], cases.len());
+        let count = |key: &str, value: &str| cases.iter().filter(|c| c[key] == value).count();
+        for (k, v) in st["by_state"].as_object().unwrap() {
+            assert_eq!(v, &json!(count("state", k)), "state {k}");
+        }
+        for (k, v) in st["by_category"].as_object().unwrap() {
+            assert_eq!(v, &json!(count("category", k)), "category {k}");
+        }
+        let department_cases: usize = st["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["cases"].as_u64().unwrap() as usize)
+            .sum();
+        assert_eq!(
+            department_cases,
+            cases
+                .iter()
+                .filter(|c| c["assignee"]["kind"] == "department")
+                .count()
+        );
+        assert_eq!(st["sla"].as_array().unwrap().len(), 5);
+        // One street: only its cases.
+        let street = demo_layer().grids[300].properties["street"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, one) = call(
+            &state,
+            "GET",
+            &format!("/api/v1/stats?street={street}"),
+            None,
+        )
+        .await;
+        assert!(
+            one["total"].as_u64().unwrap() >= 1 && one["total"].as_u64().unwrap() <= 5,
+            "{one}"
+        );
+    }
+}

@@ -7,4 +7,5 @@ pub mod impact;
 pub mod lifecycle;
 pub mod routing;
 pub mod sla;
+pub mod stats;
 pub mod worktime;

@@ -33,6 +33,7 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/events", get(events))
+        .route("/api/v1/stats", get(stats))
         .route("/api/v1/cases", post(create).get(list))
         .route("/api/v1/cases/{id}", get(show))
         .route("/api/v1/cases/{id}/actions", post(act))
@@ -473,6 +474,66 @@ pub(crate) async fn events(
     axum::response::sse::Sse::new(stream).keep_alive(
         axum::response::sse::KeepAlive::new().interval(std::time::Duration::from_secs(15)),
     )
+}
+
+/// Query of `GET /api/v1/stats`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// Submitted at or after (Unix seconds).
+    pub from: Option<i64>,
+    /// Submitted before (Unix seconds).
+    pub to: Option<i64>,
+    /// Only cases in grids of this street or town (code).
+    pub street: Option<String>,
+}
+
+/// The dashboard's figures: totals, by state, month and category, the departments' ranking and
+/// SLA compliance per stage, for a period and optionally one street.
+#[utoipa::path(get, path = "/api/v1/stats", tag = "cases", params(StatsQuery),
+    responses((status = 200, body = crate::cases::stats::Stats), (status = 400, body = super::error::ErrorBody)))]
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> Result<Json<crate::cases::stats::Stats>, ApiError> {
+    let all = state
+        .0
+        .store
+        .cases(&CaseFilter {
+            from: q.from,
+            to: q.to,
+            limit: i64::MAX,
+            ..Default::default()
+        })
+        .await?;
+    let live = state.0.live.load_full();
+    let in_street = |c: &StoredCase| match &q.street {
+        None => true,
+        Some(street) => c.facts.grid.as_ref().is_some_and(|g| {
+            live.by_key.get(g).is_some_and(|&i| {
+                live.layer.grids[i]
+                    .properties
+                    .get("street")
+                    .and_then(Value::as_str)
+                    == Some(street.as_str())
+            })
+        }),
+    };
+    let chosen: Vec<&StoredCase> = all.iter().filter(|c| in_street(c)).collect();
+    let deadlines: Vec<Deadlines> = chosen
+        .iter()
+        .map(|c| deadlines_of(&state, &c.facts))
+        .collect();
+    let rows: Vec<crate::cases::stats::StatCase<'_>> = chosen
+        .iter()
+        .zip(&deadlines)
+        .map(|(c, d)| crate::cases::stats::StatCase {
+            facts: &c.facts,
+            deadlines: d,
+        })
+        .collect();
+    Ok(Json(crate::cases::stats::stats(&rows, super::now_s())))
 }
 
 /// How often the escalation ticker looks at the clock.

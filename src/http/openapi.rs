@@ -35,6 +35,7 @@ use utoipa::OpenApi;
         super::cases::track,
         super::cases::rate,
         super::cases::events,
+        super::cases::stats,
         super::metrics::metrics,
     )
 )]

@@ -1,0 +1,240 @@
+//! Figures for the dashboard, computed from the cases themselves: totals, by state, month and
+//! category, the departments' ranking (cases, satisfaction rate, mean handling time) and SLA
+//! compliance per stage. Pure: the caller passes the cases with their deadlines.
+
+use crate::cases::calendar::shanghai_local;
+use crate::cases::lifecycle::{Assignee, CaseFacts, Satisfaction};
+use crate::cases::sla::Deadlines;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One case as the statistics see it.
+#[derive(Debug, Clone, Copy)]
+pub struct StatCase<'a> {
+    /// Its facts.
+    pub facts: &'a CaseFacts,
+    /// Its current deadlines.
+    pub deadlines: &'a Deadlines,
+}
+
+/// A department's line in the ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DepartmentRank {
+    /// Department code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Cases it owns.
+    pub cases: usize,
+    /// Rated satisfied or basically satisfied, over rated cases (null when none rated).
+    pub satisfaction_rate: Option<f64>,
+    /// Mean hours from submission to resolution of its resolved cases (null when none).
+    pub mean_handling_hours: Option<f64>,
+}
+
+/// Compliance with one stage's deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StageCompliance {
+    /// `triage`, `on_site`, `reply`, `resolve` or `follow_up`.
+    pub stage: &'static str,
+    /// Cases whose stage was reached or is past due.
+    pub judged: usize,
+    /// Of those, reached by the deadline.
+    pub met: usize,
+    /// `met / judged` (null when nothing was judged).
+    pub rate: Option<f64>,
+}
+
+/// The dashboard's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    /// Number of cases.
+    pub total: usize,
+    /// Cases per state.
+    pub by_state: BTreeMap<String, usize>,
+    /// Cases per month of submission (`YYYY-MM`, Asia/Shanghai).
+    pub by_month: BTreeMap<String, usize>,
+    /// Cases per category code.
+    pub by_category: BTreeMap<String, usize>,
+    /// Departments by number of cases (most first).
+    pub departments: Vec<DepartmentRank>,
+    /// SLA compliance per stage.
+    pub sla: Vec<StageCompliance>,
+    /// Rated satisfied or basically satisfied, over all rated cases.
+    pub satisfaction_rate: Option<f64>,
+    /// Cases redone at least once.
+    pub redone: usize,
+}
+
+fn rate(num: usize, den: usize) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// Computes the figures of `cases` at `now` (Unix seconds).
+pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
+    let mut by_state = BTreeMap::new();
+    let mut by_month = BTreeMap::new();
+    let mut by_category = BTreeMap::new();
+    // code → (name, cases, rated, happy, resolved, hours)
+    let mut depts: BTreeMap<String, (String, usize, usize, usize, usize, f64)> = BTreeMap::new();
+    let (mut rated, mut happy, mut redone) = (0, 0, 0);
+    let mut stages = [
+        ("triage", 0usize, 0usize),
+        ("on_site", 0, 0),
+        ("reply", 0, 0),
+        ("resolve", 0, 0),
+        ("follow_up", 0, 0),
+    ];
+    for c in cases {
+        let f = c.facts;
+        let state = serde_json::to_value(f.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        *by_state.entry(state).or_default() += 1;
+        let (d, _) = shanghai_local(f.submitted_at);
+        *by_month
+            .entry(format!("{:04}-{:02}", d.year, d.month))
+            .or_default() += 1;
+        *by_category.entry(f.category.clone()).or_default() += 1;
+        let good = f.satisfaction.map(|s| s != Satisfaction::Unsatisfied);
+        if let Some(g) = good {
+            rated += 1;
+            happy += usize::from(g);
+        }
+        redone += usize::from(f.redo_count > 0);
+        if let Assignee::Department { code, name } = &f.assignee {
+            let e = depts
+                .entry(code.clone())
+                .or_insert_with(|| (name.clone(), 0, 0, 0, 0, 0.0));
+            e.1 += 1;
+            if let Some(g) = good {
+                e.2 += 1;
+                e.3 += usize::from(g);
+            }
+            if let Some(r) = f.resolved_at {
+                e.4 += 1;
+                e.5 += (r - f.submitted_at) as f64 / 3600.0;
+            }
+        }
+        let reached = [
+            f.triaged_at,
+            f.accepted_at,
+            f.replied_at,
+            f.resolved_at,
+            f.followed_up_at,
+        ];
+        let due = [
+            c.deadlines.triage_by,
+            c.deadlines.on_site_by,
+            c.deadlines.reply_by,
+            c.deadlines.resolve_by,
+            c.deadlines.follow_up_by,
+        ];
+        for (k, (at, by)) in reached.iter().zip(due).enumerate() {
+            let Some(by) = by else { continue };
+            match at {
+                Some(t) => {
+                    stages[k].1 += 1;
+                    stages[k].2 += usize::from(*t <= by);
+                }
+                None if now > by && !f.state.is_terminal() => stages[k].1 += 1,
+                None => {}
+            }
+        }
+    }
+    let mut departments: Vec<DepartmentRank> = depts
+        .into_iter()
+        .map(|(code, (name, n, r, h, res, hours))| DepartmentRank {
+            code,
+            name,
+            cases: n,
+            satisfaction_rate: rate(h, r),
+            mean_handling_hours: (res > 0).then(|| hours / res as f64),
+        })
+        .collect();
+    departments.sort_by(|a, b| b.cases.cmp(&a.cases).then(a.code.cmp(&b.code)));
+    Stats {
+        total: cases.len(),
+        by_state,
+        by_month,
+        by_category,
+        departments,
+        sla: stages
+            .iter()
+            .map(|&(stage, judged, met)| StageCompliance {
+                stage,
+                judged,
+                met,
+                rate: rate(met, judged),
+            })
+            .collect(),
+        satisfaction_rate: rate(happy, rated),
+        redone,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::lifecycle::Action;
+    use crate::cases::sla::Urgency;
+
+    #[test]
+    fn counts_rates_and_compliance() {
+        let d19 = Assignee::Department {
+            code: "D19".into(),
+            name: "住建局".into(),
+        };
+        let mut a = CaseFacts::submitted(1_000_000, "C15", Urgency::Yellow, d19.clone());
+        for (act, t) in [
+            (
+                Action::Triage {
+                    urgency: Urgency::Yellow,
+                    category: None,
+                },
+                1_000_100,
+            ),
+            (Action::Dispatch { assignee: None }, 1_000_200),
+            (Action::Accept, 1_000_300),
+            (Action::Resolve { note: "ok".into() }, 1_000_000 + 7200),
+            (
+                Action::Rate {
+                    satisfaction: Satisfaction::Satisfied,
+                    comment: None,
+                },
+                1_010_000,
+            ),
+        ] {
+            a.apply(&act, t).unwrap();
+        }
+        let b = CaseFacts::submitted(1_000_000, "C01", Urgency::Green, Assignee::DistrictQueue);
+        let due = Deadlines {
+            triage_by: Some(1_000_050),
+            on_site_by: Some(1_002_000),
+            ..Default::default()
+        };
+        let cases = [
+            StatCase {
+                facts: &a,
+                deadlines: &due,
+            },
+            StatCase {
+                facts: &b,
+                deadlines: &due,
+            },
+        ];
+        let s = stats(&cases, 1_100_000);
+        assert_eq!(s.total, 2);
+        assert_eq!(s.by_state["rated"], 1);
+        assert_eq!(s.by_category["C01"], 1);
+        assert_eq!(s.departments.len(), 1);
+        assert_eq!(s.departments[0].satisfaction_rate, Some(1.0));
+        assert_eq!(s.departments[0].mean_handling_hours, Some(2.0));
+        // Triage: a was late (100 s > 50 s), b is overdue and open: 0 of 2 met.
+        assert_eq!((s.sla[0].judged, s.sla[0].met), (2, 0));
+        // On site: a met it, b never dispatched but the deadline passed: judged, missed.
+        assert_eq!((s.sla[1].judged, s.sla[1].met), (2, 1));
+        assert_eq!(s.satisfaction_rate, Some(1.0));
+    }
+}
