@@ -596,3 +596,93 @@ async fn stats_equal_a_recount_of_the_cases() {
         );
     }
 }
+
+#[tokio::test]
+async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
+    for db in databases("audits_draw_a_seeded_sample_of_closed_cases_and_record_visits").await {
+        let state = start(&db).await;
+        let mut closed = Vec::new();
+        for i in 0..10 {
+            let (lon, lat, _) = inside(20 * i + 1);
+            let (_, c) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}),
+            )
+            .await;
+            let id = c["id"].as_i64().unwrap();
+            for (v, a) in [
+                json!({"action": "triage", "urgency": "green"}),
+                json!({"action": "dispatch"}),
+                json!({"action": "accept"}),
+                json!({"action": "resolve", "note": "done"}),
+                json!({"action": "follow_up", "note": "ok"}),
+                json!({"action": "close"}),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let (s, e) = act(&state, id, v as i64 + 1, a).await;
+                assert_eq!(s, StatusCode::OK, "{e}");
+            }
+            closed.push(id);
+        }
+        // One more, still open: never sampled.
+        let (lon, lat, _) = inside(999);
+        let (_, open) = post(
+            &state,
+            "/api/v1/cases",
+            json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}),
+        )
+        .await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let period =
+            json!({"from": now - 3600, "to": now + 3600, "rate": 0.3, "seed": 42, "by": "督查室"});
+        let (s, a) = post(&state, "/api/v1/audits", period.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let sample: Vec<i64> = a["sample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(sample.len(), 3);
+        assert!(sample.iter().all(|id| closed.contains(id)));
+        assert!(!sample.contains(&open["id"].as_i64().unwrap()));
+        // The same seed draws the same sample; it is the library's draw over the closed ids.
+        let (_, again) = post(&state, "/api/v1/audits", period).await;
+        assert_eq!(again["sample"], a["sample"]);
+        assert_eq!(sample, tessera::cases::audit::sample(&closed, 0.3, 42));
+        let aid = a["id"].as_i64().unwrap();
+        let (s, r) = post(
+            &state,
+            &format!("/api/v1/audits/{aid}/results"),
+            json!({"case_id": sample[0], "outcome": "confirmed", "note": "回访满意", "by": "李"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["results"][0]["outcome"], "confirmed");
+        let (s, e) = post(
+            &state,
+            &format!("/api/v1/audits/{aid}/results"),
+            json!({"case_id": open["id"], "outcome": "disputed"}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("case_id"))
+        );
+        let (_, shown) = call(&state, "GET", &format!("/api/v1/audits/{aid}"), None).await;
+        assert_eq!(shown["results"].as_array().unwrap().len(), 1);
+        let (s, _) = post(
+            &state,
+            "/api/v1/audits",
+            json!({"from": 0, "to": 1, "rate": 1.5}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

@@ -5,6 +5,7 @@
 //! index completely before swapping it in, so no request ever sees a half-built index and
 //! readers never block.
 
+mod audits;
 mod cases;
 mod district;
 pub mod error;
@@ -260,6 +261,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(district::router())
         .merge(layers::router())
         .merge(cases::router())
+        .merge(audits::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .route_layer(axum::middleware::from_fn_with_state(

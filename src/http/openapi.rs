@@ -36,6 +36,9 @@ use utoipa::OpenApi;
         super::cases::rate,
         super::cases::events,
         super::cases::stats,
+        super::audits::create,
+        super::audits::show,
+        super::audits::record,
         super::metrics::metrics,
     )
 )]
