@@ -686,3 +686,76 @@ async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+#[tokio::test]
+async fn ten_reports_close_together_become_one_incident_every_reporter_follows() {
+    for db in
+        databases("ten_reports_close_together_become_one_incident_every_reporter_follows").await
+    {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(400);
+        let mut tokens = Vec::new();
+        let mut ids = Vec::new();
+        for i in 0..11 {
+            // Within ~30 m of each other.
+            let p = json!({"channel": "citizen", "category": "C07", "description": format!("report {i}"),
+                           "lon": lon + 0.00002 * i as f64, "lat": lat});
+            let (s, c) = post(&state, "/api/v1/cases", p).await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            tokens.push(c["tracking_token"].as_str().unwrap().to_string());
+            ids.push(c["id"].as_i64().unwrap());
+            if i < 9 {
+                assert_eq!(c["state"], "submitted", "report {i} is still alone");
+            } else {
+                assert_eq!(c["state"], "merged", "report {i}: {c}");
+            }
+        }
+        // One parent, at the district level, with every report merged into it.
+        let (_, all) = call(&state, "GET", "/api/v1/cases?per_page=500", None).await;
+        let parents: Vec<&Value> = all["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["channel"] == "incident")
+            .collect();
+        assert_eq!(parents.len(), 1, "{all}");
+        let parent = parents[0];
+        assert_eq!(parent["level"], "district");
+        assert!(
+            parent["report"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("10 reports")
+        );
+        for id in &ids {
+            let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+            assert_eq!(c["state"], "merged", "case {id}");
+        }
+        // The parent is handled; every reporter sees it.
+        let pid = parent["id"].as_i64().unwrap();
+        for (v, a) in [
+            (1, json!({"action": "triage", "urgency": "red"})),
+            (2, json!({"action": "dispatch"})),
+            (3, json!({"action": "accept"})),
+            (4, json!({"action": "reply", "text": "开发商承诺月底交房"})),
+        ] {
+            let (s, e) = act(&state, pid, v, a).await;
+            assert_eq!(s, StatusCode::OK, "{e}");
+        }
+        for t in [&tokens[0], &tokens[10]] {
+            let (_, tr) = call(&state, "GET", &format!("/api/v1/track/{t}"), None).await;
+            assert_eq!(tr["state"], "merged");
+            assert_eq!(tr["incident"]["state"], "replied", "{tr}");
+            assert!(
+                tr["incident"]["timeline"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["text"] == "开发商承诺月底交房")
+            );
+        }
+        // Another category nearby stays alone.
+        let (_, other) = post(&state, "/api/v1/cases", json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat})).await;
+        assert_eq!(other["state"], "submitted");
+    }
+}

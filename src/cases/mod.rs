@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calendar;
 pub mod duty;
 pub mod impact;
+pub mod incidents;
 pub mod lifecycle;
 pub mod routing;
 pub mod sla;

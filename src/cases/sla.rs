@@ -187,6 +187,10 @@ pub struct SlaPolicy {
     /// Shorter spans for red cases.
     #[serde(default)]
     pub red: Overrides,
+    /// When reports form a mass incident (`[incidents]`: `min_reports`, `radius_m`,
+    /// `window_h`; default 10 within 300 m in 48 h).
+    #[serde(default)]
+    pub incidents: crate::cases::incidents::IncidentRule,
 }
 
 /// The default policy file: "30135" in working time plus triage within 2 working hours, red
@@ -202,6 +206,11 @@ follow_up = "5 working days" # 5
 [red]
 reply = "2 working hours"
 resolve = "1 working day"
+
+[incidents]                  # reports of one category that form a mass incident
+min_reports = 10
+radius_m = 300
+window_h = 48
 "#;
 
 impl Default for SlaPolicy {

@@ -536,6 +536,120 @@ pub(crate) async fn stats(
     Ok(Json(crate::cases::stats::stats(&rows, super::now_s())))
 }
 
+/// Puts a new report into a mass incident when the incident rule says so: it joins an incident
+/// nearby, or, with enough reports of its category around it, forms one — a parent case at the
+/// district level into which the reports are merged; each reporter then follows the parent.
+async fn gather_incident(state: &AppState, new: StoredCase) -> Result<StoredCase, ApiError> {
+    use crate::cases::incidents::{Clustering, Report, cluster};
+    let Some((x, y)) = new.pin else {
+        return Ok(new);
+    };
+    let rule = state.0.sla.incidents;
+    let lm = crate::spatial::measure::LocalMetric::new(x, y);
+    let (dx, dy) = lm.degrees(rule.radius_m);
+    let window_s = (rule.window_h * 3600.0) as i64;
+    let recent = state
+        .0
+        .store
+        .cases(&CaseFilter {
+            category: Some(new.facts.category.clone()),
+            bbox: Some([x - dx, y - dy, x + dx, y + dy]),
+            from: Some(new.facts.submitted_at - window_s),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?;
+    let as_report = |c: &StoredCase| {
+        c.pin.map(|(px, py)| Report {
+            id: c.id,
+            pin: Coord { x: px, y: py },
+            at: c.facts.submitted_at,
+            category: c.facts.category.clone(),
+            incident: if c.channel == "incident" {
+                Some(c.id)
+            } else {
+                c.facts.merged_into
+            },
+        })
+    };
+    let Some(me) = as_report(&new) else {
+        return Ok(new);
+    };
+    let others: Vec<Report> = recent.iter().filter_map(as_report).collect();
+    let members = match cluster(&me, &others, &rule) {
+        Clustering::Alone => return Ok(new),
+        Clustering::Join { parent } => vec![(new.id, parent)],
+        Clustering::Form { members } => {
+            let parent = open_incident(state, &new, members.len()).await?;
+            members.into_iter().map(|m| (m, parent)).collect()
+        }
+    };
+    let mut me_after = new.clone();
+    for (id, parent) in members {
+        let Some(c) = state.0.store.case(id).await? else {
+            continue;
+        };
+        let version = c.facts.version;
+        match apply(state, c, version, "system", Action::Merge { into: parent }).await {
+            Ok(after) if after.id == new.id => me_after = after,
+            Ok(_) => {}
+            // Already resolved, merged or closed: it stays as it is.
+            Err(e) if e.code == "illegal_transition" || e.code == "version_conflict" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(me_after)
+}
+
+/// Creates the parent case of a new mass incident, like `seed` but handled at the district
+/// level, and returns its id.
+async fn open_incident(
+    state: &AppState,
+    seed: &StoredCase,
+    reports: usize,
+) -> Result<i64, ApiError> {
+    let now = super::now_s();
+    let mut facts = CaseFacts::submitted(
+        now,
+        &seed.facts.category,
+        seed.facts.urgency.raised(),
+        seed.facts.assignee.clone(),
+    );
+    facts.level = Level::District;
+    facts.grid.clone_from(&seed.facts.grid);
+    let rule = state.0.sla.incidents;
+    let (date, _) = shanghai_local(now);
+    let intake = json!({
+        "channel": "incident",
+        "report": {
+            "description": format!(
+                "mass incident (群体性诉求): {reports} reports of category {} within {} m and {} h",
+                seed.facts.category, rule.radius_m, rule.window_h
+            ),
+            "first_report": seed.id,
+        },
+        "route": {"reason": format!("{reports} reports of one category close together form a mass incident, handled at the district level"), "level": Level::District, "assignee": seed.facts.assignee},
+    });
+    let (parent, _) = state
+        .0
+        .store
+        .insert_case(&NewCase {
+            idempotency_key: None,
+            day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
+            tracking_token: token()?,
+            channel: "incident".into(),
+            pin: seed.pin,
+            grid: seed.facts.grid.clone(),
+            intake,
+            facts,
+            actor: "system".into(),
+        })
+        .await?;
+    tracing::info!(incident = parent.id, reports, category = %seed.facts.category, "mass incident formed");
+    announce(state, &parent, "submit").await;
+    Ok(parent.id)
+}
+
 /// How often the escalation ticker looks at the clock.
 pub const TICK_SECONDS: u64 = 60;
 
@@ -791,6 +905,11 @@ pub(crate) async fn create(
         tracing::info!(case = stored.id, ticket = %stored.ticket, grid = ?stored.grid, "case submitted");
         announce(&state, &stored, "submit").await;
     }
+    let stored = if created {
+        gather_incident(&state, stored).await?
+    } else {
+        stored
+    };
     let mut v = view(&state, &stored, now);
     v.tracking_token = Some(stored.tracking_token.clone());
     Ok((
@@ -1065,6 +1184,10 @@ pub struct TrackView {
     pub redo_count: u32,
     /// Whether the case is waiting for the citizen's rating.
     pub awaiting_rating: bool,
+    /// The mass incident this report was gathered into: its progress is this report's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub incident: Option<Box<TrackView>>,
 }
 
 async fn by_token(state: &AppState, token: &str) -> Result<StoredCase, ApiError> {
@@ -1085,7 +1208,12 @@ pub(crate) async fn track(
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<TrackView>, ApiError> {
     let c = by_token(&state, &token).await?;
-    let v = view(&state, &c, super::now_s());
+    Ok(Json(track_view(&state, c, 0).await?))
+}
+
+/// The public view of a case, with the incident it was merged into (followed at most 3 deep).
+async fn track_view(state: &AppState, c: StoredCase, depth: u8) -> Result<TrackView, ApiError> {
+    let v = view(state, &c, super::now_s());
     let public = [
         "submit",
         "triage",
@@ -1100,7 +1228,7 @@ pub(crate) async fn track(
         "merge",
         "invalidate",
     ];
-    let timeline = state
+    let timeline: Vec<Value> = state
         .0
         .store
         .case_events(c.id)
@@ -1123,7 +1251,16 @@ pub(crate) async fn track(
             json!({"at": rfc3339_shanghai(e.at), "action": name, "text": said})
         })
         .collect();
-    Ok(Json(TrackView {
+    let incident = match c.facts.merged_into {
+        Some(p) if depth < 3 => match state.0.store.case(p).await? {
+            Some(parent) if parent.channel == "incident" => Some(Box::new(
+                Box::pin(track_view(state, parent, depth + 1)).await?,
+            )),
+            _ => None,
+        },
+        _ => None,
+    };
+    Ok(TrackView {
         ticket: c.ticket,
         state: v.state,
         category: v.category,
@@ -1133,7 +1270,8 @@ pub(crate) async fn track(
         satisfaction: v.satisfaction,
         redo_count: v.redo_count,
         awaiting_rating: v.state == CaseState::Resolved,
-    }))
+        incident,
+    })
 }
 
 /// Body of a citizen's rating.
