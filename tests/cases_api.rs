@@ -759,3 +759,114 @@ async fn ten_reports_close_together_become_one_incident_every_reporter_follows()
         assert_eq!(other["state"], "submitted");
     }
 }
+
+/// A multipart body with one `file` part.
+fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "tessera-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn raw(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let resp = tessera::http::app(state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        status,
+        ct,
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
+    for db in databases("photos_and_voice_notes_are_sniffed_stored_and_served").await {
+        let state = start(&db).await;
+        let media = tempfile::tempdir().unwrap();
+        state.0.media_dir.set(media.path().to_path_buf()).unwrap();
+        let (lon, lat, _) = inside(11);
+        let (_, c) = post(&state, "/api/v1/cases", json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat})).await;
+        let id = c["id"].as_i64().unwrap();
+        let uri = format!("/api/v1/cases/{id}/media");
+        // A PNG declared as a JPEG: stored as what it is.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&[0u8; 64]);
+        let (ct, body) = multipart("photo.jpg", &png);
+        let (s, _, b) = raw(&state, "POST", &uri, &ct, body).await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["files"][0]["type"], "image/png");
+        let name = v["files"][0]["name"].as_str().unwrap().to_string();
+        assert!(name.ends_with(".png"));
+        let (s, ct, got) = raw(&state, "GET", &format!("{uri}/{name}"), "", Vec::new()).await;
+        assert_eq!((s, ct.as_str()), (StatusCode::OK, "image/png"));
+        assert_eq!(got, png);
+        // Text dressed as a photo, and an oversized image, are refused.
+        let (ct, body) = multipart("evil.jpg", b"<script>alert(1)</script>");
+        let (s, _, _) = raw(&state, "POST", &uri, &ct, body).await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let mut big = b"\xFF\xD8\xFF\xE0".to_vec();
+        big.resize(10 * 1024 * 1024 + 1, 0);
+        let (ct, body) = multipart("big.jpg", &big);
+        let (s, _, _) = raw(&state, "POST", &uri, &ct, body).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        // The case records the file; nothing else was stored.
+        let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        let attached: Vec<&Value> = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"]["action"] == "attach")
+            .collect();
+        assert_eq!(attached.len(), 1);
+        assert_eq!(
+            std::fs::read_dir(media.path().join(id.to_string()))
+                .unwrap()
+                .count(),
+            1
+        );
+        let (s, _, _) = raw(
+            &state,
+            "GET",
+            &format!("{uri}/..%2F..%2Fetc%2Fpasswd"),
+            "",
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (ct, body) = multipart("photo.png", &png);
+        let (s, _, _) = raw(&state, "POST", "/api/v1/cases/9999/media", &ct, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}

@@ -224,6 +224,12 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// A photo or voice note attached (stored by the service; the event names the file).
+    Attach {
+        /// The stored file: name, sniffed type, size.
+        #[schema(value_type = Object)]
+        file: serde_json::Value,
+    },
     /// Something the dispatcher must look at (a dispatched case whose pin is now in another
     /// grid); no change of state or owner.
     Flag {
@@ -252,6 +258,7 @@ impl Action {
             Action::Escalate { .. } => "escalate",
             Action::Reroute { .. } => "reroute",
             Action::Flag { .. } => "flag",
+            Action::Attach { .. } => "attach",
         }
     }
 }
@@ -388,11 +395,13 @@ impl CaseFacts {
                     S::Invalid
                 })
             }
-            (s, Action::Supervise { .. } | Action::Escalate { .. } | Action::Flag { .. })
-                if !s.is_terminal() =>
-            {
-                Some(s)
-            }
+            (
+                s,
+                Action::Supervise { .. }
+                | Action::Escalate { .. }
+                | Action::Flag { .. }
+                | Action::Attach { .. },
+            ) if !s.is_terminal() => Some(s),
             (S::Submitted | S::Triaged | S::Returned, Action::Reroute { .. }) => Some(s),
             _ => None,
         };
@@ -456,6 +465,7 @@ impl CaseFacts {
                 self.assignee = assignee.clone();
             }
             Action::Flag { reason } => self.flag = Some(reason.clone()),
+            Action::Attach { .. } => {}
         }
         self.state = next;
         self.version += 1;

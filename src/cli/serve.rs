@@ -68,6 +68,10 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         tracing::info!(from = %source.describe(), "seeded the district");
     }
     let state = AppState::load_with(store, sla).await?;
+    let media = a.data_dir.join("media");
+    std::fs::create_dir_all(&media)
+        .map_err(|e| anyhow::anyhow!("cannot create the media folder {}: {e}", media.display()))?;
+    let _ = state.0.media_dir.set(media);
     crate::http::spawn_change_listener(state.clone());
     crate::http::spawn_escalation_ticker(state.clone());
     let live = state.0.live.load_full();

@@ -650,6 +650,37 @@ async fn open_incident(
     Ok(parent.id)
 }
 
+/// Records an attached file on a case (decided on `version`), retrying once on a race.
+pub(crate) async fn attach(
+    state: &AppState,
+    c: StoredCase,
+    version: i64,
+    file: Value,
+) -> Result<StoredCase, ApiError> {
+    let id = c.id;
+    match apply(
+        state,
+        c,
+        version,
+        "uploader",
+        Action::Attach { file: file.clone() },
+    )
+    .await
+    {
+        Err(e) if e.code == "version_conflict" => {
+            let c = state
+                .0
+                .store
+                .case(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+            let v = c.facts.version;
+            apply(state, c, v, "uploader", Action::Attach { file }).await
+        }
+        other => other,
+    }
+}
+
 /// How often the escalation ticker looks at the clock.
 pub const TICK_SECONDS: u64 = 60;
 

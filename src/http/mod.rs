@@ -13,6 +13,7 @@ mod extract;
 mod grids;
 mod layers;
 mod locate;
+mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod refs;
@@ -96,6 +97,8 @@ pub struct App {
     pub publish_lock: tokio::sync::Mutex<()>,
     /// The service level cases run on.
     pub sla: crate::cases::sla::SlaPolicy,
+    /// Where case media are stored (`DATA_DIR/media`); unset: uploads answer 503.
+    pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
     pub case_events: tokio::sync::broadcast::Sender<cases::CaseChange>,
 }
@@ -122,6 +125,7 @@ impl AppState {
             publish_lock: tokio::sync::Mutex::new(()),
             sla,
             case_events: tokio::sync::broadcast::channel(1024).0,
+            media_dir: std::sync::OnceLock::new(),
         })))
     }
 
@@ -262,6 +266,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(layers::router())
         .merge(cases::router())
         .merge(audits::router())
+        .merge(media::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -36,6 +36,8 @@ use utoipa::OpenApi;
         super::cases::rate,
         super::cases::events,
         super::cases::stats,
+        super::media::upload,
+        super::media::download,
         super::audits::create,
         super::audits::show,
         super::audits::record,

@@ -1,0 +1,172 @@
+//! Photos and voice notes on a case: `POST /api/v1/cases/{id}/media` (multipart, one or more
+//! `file` parts) stores each file under `DATA_DIR/media/{case}/` after sniffing its type from
+//! its bytes (the declared type is not trusted); `GET /api/v1/cases/{id}/media/{name}` serves it
+//! back. Each file is recorded on the case as an `attach` event.
+
+use super::extract::ApiPath;
+use super::{ApiError, AppState};
+use axum::extract::{Multipart, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// Largest image accepted, bytes (10 MB).
+pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+/// Largest audio file accepted, bytes (5 MB).
+pub const MAX_AUDIO_BYTES: usize = 5 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases/{id}/media", post(upload))
+        .route("/api/v1/cases/{id}/media/{name}", get(download))
+}
+
+/// The accepted kinds: MIME type sniffed from the bytes → (extension, is audio).
+fn accepted(mime: &str) -> Option<(&'static str, bool)> {
+    Some(match mime {
+        "image/jpeg" => ("jpg", false),
+        "image/png" => ("png", false),
+        "image/webp" => ("webp", false),
+        "image/heif" => ("heif", false),
+        "audio/mpeg" => ("mp3", true),
+        "audio/m4a" | "audio/x-m4a" => ("m4a", true),
+        "audio/aac" => ("aac", true),
+        "audio/amr" => ("amr", true),
+        "audio/ogg" => ("ogg", true),
+        "audio/x-wav" => ("wav", true),
+        _ => return None,
+    })
+}
+
+fn media_root(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
+    state.0.media_dir.get().cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "media_unavailable",
+            "this service has no media folder configured",
+        )
+    })
+}
+
+/// Attach photos (JPEG, PNG, WebP, HEIF; ≤ 10 MB) or voice notes (MP3, M4A, AAC, AMR, Ogg, WAV;
+/// ≤ 5 MB) to a case; the type is sniffed from the content.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/media", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
+    responses((status = 201, description = "The files stored, with their names", body = Object),
+              (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
+              (status = 415, description = "Not an accepted image or audio type", body = super::error::ErrorBody)))]
+pub(crate) async fn upload(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let root = media_root(&state)?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(
+            e.status(),
+            "invalid_body",
+            format!("multipart body: {}", e.body_text()),
+        )
+    };
+    let mut stored = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let declared = field.file_name().unwrap_or("upload").to_string();
+        let bytes = field.bytes().await.map_err(bad)?;
+        let mime = infer::get(&bytes)
+            .map(|t| t.mime_type())
+            .unwrap_or("application/octet-stream");
+        let Some((ext, audio)) = accepted(mime) else {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "{declared}: its content is {mime}; photos (JPEG, PNG, WebP, HEIF) and voice notes (MP3, M4A, AAC, AMR, Ogg, WAV) are accepted"
+                ),
+            ));
+        };
+        let limit = if audio {
+            MAX_AUDIO_BYTES
+        } else {
+            MAX_IMAGE_BYTES
+        };
+        if bytes.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file_too_large",
+                format!(
+                    "{declared}: {} bytes; {} files may have at most {limit}",
+                    bytes.len(),
+                    if audio { "audio" } else { "image" }
+                ),
+            ));
+        }
+        let c = state
+            .0
+            .store
+            .case(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+        let name = format!("{}-{}.{ext}", c.facts.version + 1, super::now_s());
+        let dir = root.join(id.to_string());
+        let path = dir.join(&name);
+        let write = async {
+            tokio::fs::create_dir_all(&dir).await?;
+            // Write then rename, so a crash never leaves half a file under its final name.
+            let tmp = dir.join(format!(".{name}.part"));
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        write
+            .await
+            .map_err(|e| ApiError::internal(&format!("storing {}: {e}", path.display())))?;
+        let version = c.facts.version;
+        let file =
+            json!({"name": name, "type": mime, "bytes": bytes.len(), "uploaded_as": declared});
+        super::cases::attach(&state, c, version, file.clone()).await?;
+        stored.push(file);
+    }
+    if stored.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "no file in the multipart body",
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "files": stored }))))
+}
+
+/// One stored file of a case.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/media/{name}", tag = "cases",
+    params(("id" = i64, Path, description = "Case id"), ("name" = String, Path, description = "File name as returned on upload")),
+    responses((status = 200, description = "The file, with its sniffed content type"), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn download(
+    State(state): State<AppState>,
+    ApiPath((id, name)): ApiPath<(i64, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let root = media_root(&state)?;
+    // Names are ours: digits, a dash and an extension; anything else is not a stored file.
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        || name.starts_with('.')
+    {
+        return Err(ApiError::not_found(format!(
+            "no file {name:?} on case {id}"
+        )));
+    }
+    let bytes = tokio::fs::read(root.join(id.to_string()).join(&name))
+        .await
+        .map_err(|_| ApiError::not_found(format!("no file {name:?} on case {id}")))?;
+    let mime = infer::get(&bytes)
+        .map(|t| t.mime_type())
+        .unwrap_or("application/octet-stream");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    ))
+}
