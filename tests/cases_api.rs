@@ -870,3 +870,50 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_dispatchers_acting_at_once_exactly_one_wins() {
+    for db in databases("of_two_dispatchers_acting_at_once_exactly_one_wins").await {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(33);
+        for round in 0..5 {
+            let (_, c) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": "C01", "description": format!("r{round}"), "lon": lon + 0.001 * round as f64, "lat": lat}),
+            )
+            .await;
+            let id = c["id"].as_i64().unwrap();
+            let tasks: Vec<_> = ["red", "green", "yellow", "red"]
+                .into_iter()
+                .map(|u| {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        act(&state, id, 1, json!({"action": "triage", "urgency": u})).await
+                    })
+                })
+                .collect();
+            let mut codes = Vec::new();
+            for t in tasks {
+                let (s, v) = t.await.unwrap();
+                codes.push((s, v["error"]["code"].as_str().map(str::to_string)));
+            }
+            let wins = codes.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+            assert_eq!(wins, 1, "{codes:?}");
+            assert!(
+                codes
+                    .iter()
+                    .all(|(s, c)| *s == StatusCode::OK || c.as_deref() == Some("version_conflict")),
+                "{codes:?}"
+            );
+            let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+            assert_eq!(
+                (
+                    c["version"].as_i64(),
+                    c["timeline"].as_array().unwrap().len()
+                ),
+                (Some(2), 2)
+            );
+        }
+    }
+}
