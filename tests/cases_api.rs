@@ -917,3 +917,60 @@ async fn of_two_dispatchers_acting_at_once_exactly_one_wins() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_demo_history_is_loaded_as_real_cases_on_first_start() {
+    for db in databases("the_demo_history_is_loaded_as_real_cases_on_first_start").await {
+        let state = common::api::start_with_history(&db).await;
+        let sample: Value = serde_json::from_str(
+            &std::fs::read_to_string(common::api::seed_dir().join("cases-sample.json")).unwrap(),
+        )
+        .unwrap();
+        let cases = sample["cases"].as_array().unwrap();
+        let (_, st) = call(&state, "GET", "/api/v1/stats", None).await;
+        assert_eq!(st["total"], cases.len(), "{}", st["by_state"]);
+        let closed = cases.iter().filter(|c| c["state"] == "closed").count();
+        assert_eq!(st["by_state"]["closed"], closed);
+        let redone = cases.iter().filter(|c| c["redo"].is_object()).count();
+        assert_eq!(st["redone"], redone);
+        // Per month, as in the file.
+        let mut months = std::collections::BTreeMap::<String, usize>::new();
+        for c in cases {
+            *months
+                .entry(c["reported_at"].as_str().unwrap()[..7].to_string())
+                .or_default() += 1;
+        }
+        assert_eq!(st["by_month"], json!(months));
+        // A redone case: its timeline holds the unsatisfied rating and both rounds.
+        let (_, list) = call(
+            &state,
+            "GET",
+            "/api/v1/cases?state=closed&per_page=500",
+            None,
+        )
+        .await;
+        let one = list["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["redo_count"] == 1)
+            .unwrap();
+        let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{}", one["id"]), None).await;
+        let names: Vec<&str> = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"]["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "resolve").count(),
+            2,
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"rate") && names.last() == Some(&"close"),
+            "{names:?}"
+        );
+        assert!(c["ticket"].as_str().unwrap().starts_with("ZD202"));
+    }
+}

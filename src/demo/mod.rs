@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod district;
 pub mod history;
+pub mod import;
 pub mod people;
 pub mod seed;
 

@@ -106,10 +106,21 @@ pub enum SeedError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Seeds `store` from `source` when it has never been seeded and has no layer. Returns whether
-/// it seeded. When several processes start on one empty database, exactly one seeds; the others
-/// start empty and pick the layer up when its publish is announced.
+/// Seeds `store` from `source` when it has never been seeded and has no layer, the sample case
+/// history included. Returns whether it seeded. When several processes start on one empty
+/// database, exactly one seeds; the others start empty and pick the layer up when its publish
+/// is announced.
 pub async fn seed_if_empty(store: &Store, source: &SeedSource) -> Result<bool, SeedError> {
+    seed_if_empty_with(store, source, true).await
+}
+
+/// [`seed_if_empty`], loading the sample case history (`cases-sample.json` through the case
+/// engine, see [`crate::demo::import`]) only when `history` is true.
+pub async fn seed_if_empty_with(
+    store: &Store,
+    source: &SeedSource,
+    history: bool,
+) -> Result<bool, SeedError> {
     if !store.layers().await?.is_empty() || !store.claim_seed().await? {
         return Ok(false);
     }
@@ -245,5 +256,15 @@ pub async fn seed_if_empty(store: &Store, source: &SeedSource) -> Result<bool, S
             }],
         )
         .await?;
+    if history {
+        let n = crate::demo::import::import_sample_cases(
+            store,
+            &cases,
+            &workers,
+            &source.json("departments.json")?,
+        )
+        .await?;
+        tracing::info!(cases = n, "sample case history loaded");
+    }
     Ok(true)
 }

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Largest image accepted, bytes (10 MB).
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
@@ -21,6 +21,27 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/cases/{id}/media", post(upload))
         .route("/api/v1/cases/{id}/media/{name}", get(download))
+}
+
+/// A stored file.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StoredFile {
+    /// Its name on the case (for `GET /cases/{id}/media/{name}`).
+    pub name: String,
+    /// The type sniffed from its content.
+    #[serde(rename = "type")]
+    pub mime: String,
+    /// Size.
+    pub bytes: usize,
+    /// The name it was uploaded under.
+    pub uploaded_as: String,
+}
+
+/// Answer of an upload.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Uploaded {
+    /// The files stored, in upload order.
+    pub files: Vec<StoredFile>,
 }
 
 /// The accepted kinds: MIME type sniffed from the bytes → (extension, is audio).
@@ -55,14 +76,14 @@ fn media_root(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
 #[utoipa::path(post, path = "/api/v1/cases/{id}/media", tag = "cases",
     params(("id" = i64, Path, description = "Case id")),
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
-    responses((status = 201, description = "The files stored, with their names", body = Object),
+    responses((status = 201, description = "The files stored, with their names", body = Uploaded),
               (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
               (status = 415, description = "Not an accepted image or audio type", body = super::error::ErrorBody)))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     mut multipart: Multipart,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     let root = media_root(&state)?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(
@@ -125,8 +146,13 @@ pub(crate) async fn upload(
         let version = c.facts.version;
         let file =
             json!({"name": name, "type": mime, "bytes": bytes.len(), "uploaded_as": declared});
-        super::cases::attach(&state, c, version, file.clone()).await?;
-        stored.push(file);
+        super::cases::attach(&state, c, version, file).await?;
+        stored.push(StoredFile {
+            name,
+            mime: mime.to_string(),
+            bytes: bytes.len(),
+            uploaded_as: declared,
+        });
     }
     if stored.is_empty() {
         return Err(ApiError::bad_request(
@@ -134,7 +160,7 @@ pub(crate) async fn upload(
             "no file in the multipart body",
         ));
     }
-    Ok((StatusCode::CREATED, Json(json!({ "files": stored }))))
+    Ok((StatusCode::CREATED, Json(Uploaded { files: stored })))
 }
 
 /// One stored file of a case.

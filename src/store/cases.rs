@@ -276,6 +276,59 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("case {id} vanished after insert")))
     }
 
+    /// Writes a whole case history at once — the case as submitted (`new`), its later events
+    /// and the facts they lead to — unless a case with the same idempotency key exists.
+    /// Returns whether it was written.
+    pub async fn import_case(
+        &self,
+        new: &NewCase,
+        events: &[CaseEvent],
+        facts: &CaseFacts,
+    ) -> Result<bool, StoreError> {
+        let (stored, created) = self.insert_case(new).await?;
+        if !created {
+            return Ok(false);
+        }
+        let (state, urgency, facts_json) = facts_columns(facts)?;
+        macro_rules! write {
+            ($pool:expr, $event_sql:expr, $update_sql:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for e in events {
+                    sqlx::query($event_sql)
+                        .bind(stored.id)
+                        .bind(e.seq)
+                        .bind(e.at)
+                        .bind(&e.actor)
+                        .bind(json(&e.action)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query($update_sql)
+                    .bind(&state)
+                    .bind(facts.version)
+                    .bind(&urgency)
+                    .bind(&facts_json)
+                    .bind(stored.id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Store::Sqlite(s) => write!(
+                s.pool(),
+                "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, ?, ?, ?, ?)",
+                "UPDATE case_record SET state = ?, version = ?, urgency = ?, facts = ? WHERE id = ?"
+            ),
+            Store::Postgres(p) => write!(
+                p.pool(),
+                "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                "UPDATE case_record SET state = $1, version = $2, urgency = $3, facts = $4::jsonb WHERE id = $5"
+            ),
+        }
+        Ok(true)
+    }
+
     async fn case_where(
         &self,
         column: &str,

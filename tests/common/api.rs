@@ -52,6 +52,18 @@ pub async fn start(db: &Db) -> AppState {
         Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
         Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
     };
+    tessera::demo::seed::seed_if_empty_with(&store, &SeedSource::dir(&seed_dir()).unwrap(), false)
+        .await
+        .unwrap();
+    AppState::load(store).await.unwrap()
+}
+
+/// Like [`start`], with the demo district's year of sample cases loaded.
+pub async fn start_with_history(db: &Db) -> AppState {
+    let store = match db {
+        Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
+        Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
+    };
     tessera::demo::seed::seed_if_empty(&store, &SeedSource::dir(&seed_dir()).unwrap())
         .await
         .unwrap();
