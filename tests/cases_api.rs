@@ -927,20 +927,65 @@ async fn the_demo_history_is_loaded_as_real_cases_on_first_start() {
         )
         .unwrap();
         let cases = sample["cases"].as_array().unwrap();
+        let incidents = sample["incidents"].as_array().unwrap();
         let (_, st) = call(&state, "GET", "/api/v1/stats", None).await;
-        assert_eq!(st["total"], cases.len(), "{}", st["by_state"]);
-        let closed = cases.iter().filter(|c| c["state"] == "closed").count();
+        // Every sample case, plus one parent per incident.
+        assert_eq!(
+            st["total"],
+            cases.len() + incidents.len(),
+            "{}",
+            st["by_state"]
+        );
+        let alone = |c: &&Value| c["incident_id"].is_null();
+        let closed = cases
+            .iter()
+            .filter(alone)
+            .filter(|c| c["state"] == "closed")
+            .count()
+            + incidents.iter().filter(|i| i["state"] == "closed").count();
         assert_eq!(st["by_state"]["closed"], closed);
-        let redone = cases.iter().filter(|c| c["redo"].is_object()).count();
+        let merged = cases.iter().filter(|c| !c["incident_id"].is_null()).count();
+        assert_eq!(st["by_state"]["merged"], merged);
+        assert_eq!(
+            merged,
+            incidents
+                .iter()
+                .map(|i| i["case_count"].as_u64().unwrap() as usize)
+                .sum::<usize>()
+        );
+        let redone = cases
+            .iter()
+            .filter(alone)
+            .filter(|c| c["redo"].is_object())
+            .count();
         assert_eq!(st["redone"], redone);
         // Per month, as in the file.
         let mut months = std::collections::BTreeMap::<String, usize>::new();
-        for c in cases {
+        for t in cases
+            .iter()
+            .map(|c| &c["reported_at"])
+            .chain(incidents.iter().map(|i| &i["first_reported_at"]))
+        {
             *months
-                .entry(c["reported_at"].as_str().unwrap()[..7].to_string())
+                .entry(t.as_str().unwrap()[..7].to_string())
                 .or_default() += 1;
         }
         assert_eq!(st["by_month"], json!(months));
+        // An incident's reporter follows the incident.
+        let (_, inc) = call(
+            &state,
+            "GET",
+            "/api/v1/cases?per_page=500&state=closed&urgency=red",
+            None,
+        )
+        .await;
+        let parent = inc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["channel"] == "incident")
+            .unwrap();
+        assert_eq!(parent["level"], "district");
         // A redone case: its timeline holds the unsatisfied rating and both rounds.
         let (_, list) = call(
             &state,

@@ -3,7 +3,9 @@
 //! engine (`CaseFacts::apply`) with its recorded times — triage and dispatch at the report,
 //! then on site, reply, resolution, the citizen's rating (an unsatisfied one reopens it for a
 //! redo), the follow-up visit and closing — so the read side and the statistics have a year of
-//! data from the first start.
+//! data from the first start. A mass incident of the sample becomes a parent case handled at the
+//! district level (on site at the first report, its plan as the reply and resolution, closed
+//! after the last follow-up visit); its reports are submitted and merged into it, and follow it.
 
 use crate::cases::calendar::{Date, shanghai_local, shanghai_unix};
 use crate::cases::lifecycle::{Action, Assignee, CaseFacts, Level, Satisfaction};
@@ -121,6 +123,29 @@ fn actions(c: &Value, reported: i64, urgency: Urgency) -> Vec<(Action, i64)> {
     out
 }
 
+fn random_token() -> Result<String, crate::store::StoreError> {
+    let mut token = [0u8; 16];
+    getrandom::fill(&mut token).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+    Ok(token.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Applies the steps through the engine, as events, stopping at the first it refuses.
+fn drive(facts: &mut CaseFacts, steps: Vec<(Action, i64)>) -> Vec<CaseEvent> {
+    let mut events = Vec::new();
+    for (action, t) in steps {
+        if facts.apply(&action, t).is_err() {
+            break;
+        }
+        events.push(CaseEvent {
+            seq: facts.version,
+            at: t,
+            actor: "import".into(),
+            action: serde_json::to_value(&action).unwrap_or_default(),
+        });
+    }
+    events
+}
+
 /// Imports every sample case not imported before (the sample id is the idempotency key).
 /// Returns how many were imported.
 pub async fn import_sample_cases(
@@ -148,6 +173,84 @@ pub async fn import_sample_cases(
         .filter_map(|d| Some((d["code"].as_str()?, d["name_zh"].as_str()?)))
         .collect();
     let mut imported = 0;
+    // Incidents first: their parents, by sample incident id.
+    let mut parents: HashMap<String, i64> = HashMap::new();
+    for inc in sample["incidents"].as_array().into_iter().flatten() {
+        let (Some(iid), Some(first), Some(category)) = (
+            inc["id"].as_str(),
+            at(&inc["first_reported_at"]),
+            inc["category"].as_str(),
+        ) else {
+            continue;
+        };
+        let code = inc["department"].as_str().unwrap_or_default();
+        let assignee = Assignee::Department {
+            code: code.into(),
+            name: dept_name.get(code).copied().unwrap_or_default().into(),
+        };
+        let mut facts = CaseFacts::submitted(first, category, Urgency::Red, assignee.clone());
+        facts.level = Level::District;
+        facts.grid = inc["grid_code"].as_str().map(str::to_string);
+        let last_visit = sample["cases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["incident_id"] == iid)
+            .filter_map(|c| at(&c["visited_at"]))
+            .max();
+        let mut steps = vec![
+            (
+                Action::Triage {
+                    urgency: Urgency::Red,
+                    category: None,
+                },
+                first,
+            ),
+            (Action::Dispatch { assignee: None }, first),
+            (Action::Accept, first),
+        ];
+        if let Some(plan) = at(&inc["plan_announced_at"]) {
+            let summary = inc["summary"].as_str().unwrap_or_default().to_string();
+            steps.push((
+                Action::Reply {
+                    text: summary.clone(),
+                },
+                plan,
+            ));
+            steps.push((Action::Resolve { note: summary }, plan));
+            if let (Some(v), true) = (last_visit, inc["state"] == "closed") {
+                steps.push((
+                    Action::FollowUp {
+                        note: "回访 (imported)".into(),
+                    },
+                    v,
+                ));
+                steps.push((Action::Close, v));
+            }
+        }
+        let (date, _) = shanghai_local(first);
+        let new = NewCase {
+            idempotency_key: Some(format!("sample:{iid}")),
+            day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
+            tracking_token: random_token()?,
+            channel: "incident".into(),
+            pin: None,
+            grid: facts.grid.clone(),
+            intake: json!({
+                "channel": "incident",
+                "report": {"description": format!("{} — {}", inc["title"].as_str().unwrap_or_default(), inc["summary"].as_str().unwrap_or_default()),
+                           "sample_id": iid, "reports": inc["case_count"]},
+                "route": {"reason": "imported mass incident of the demo district's sample history", "level": Level::District, "assignee": assignee},
+            }),
+            facts: facts.clone(),
+            actor: "import".into(),
+        };
+        let events = drive(&mut facts, steps);
+        store.import_case(&new, &events, &facts).await?;
+        if let Some(p) = store.case_by_key(&format!("sample:{iid}")).await? {
+            parents.insert(iid.to_string(), p.id);
+        }
+    }
     for c in sample["cases"].as_array().into_iter().flatten() {
         let (Some(id), Some(reported), Some(category)) = (
             c["id"].as_str(),
@@ -193,7 +296,7 @@ pub async fn import_sample_cases(
         let new = NewCase {
             idempotency_key: Some(format!("sample:{id}")),
             day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
-            tracking_token: token.iter().map(|b| format!("{b:02x}")).collect(),
+            tracking_token: random_token()?,
             channel: channel.into(),
             pin,
             grid: facts.grid.clone(),
@@ -206,18 +309,12 @@ pub async fn import_sample_cases(
             facts: facts.clone(),
             actor: "import".into(),
         };
-        let mut events = Vec::new();
-        for (action, t) in actions(c, reported, urgency) {
-            if facts.apply(&action, t).is_err() {
-                break;
-            }
-            events.push(CaseEvent {
-                seq: facts.version,
-                at: t,
-                actor: "import".into(),
-                action: serde_json::to_value(&action).unwrap_or_default(),
-            });
-        }
+        // A report of an incident is merged into it at once and follows it.
+        let steps = match c["incident_id"].as_str().and_then(|i| parents.get(i)) {
+            Some(&parent) => vec![(Action::Merge { into: parent }, reported)],
+            None => actions(c, reported, urgency),
+        };
+        let events = drive(&mut facts, steps);
         if store.import_case(&new, &events, &facts).await? {
             imported += 1;
         }

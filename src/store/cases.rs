@@ -375,7 +375,8 @@ impl Store {
             .await
     }
 
-    async fn case_by_key(&self, key: &str) -> Result<Option<StoredCase>, StoreError> {
+    /// One case by the idempotency key it was created with.
+    pub async fn case_by_key(&self, key: &str) -> Result<Option<StoredCase>, StoreError> {
         self.case_where("idempotency_key", CaseKey::Text(key)).await
     }
 
