@@ -818,6 +818,7 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
         let (lon, lat, _) = inside(11);
         let (_, c) = post(&state, "/api/v1/cases", json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat})).await;
         let id = c["id"].as_i64().unwrap();
+        let token = c["tracking_token"].as_str().unwrap().to_string();
         let uri = format!("/api/v1/cases/{id}/media");
         // A PNG declared as a JPEG: stored as what it is.
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -850,6 +851,16 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
             .filter(|e| e["action"]["action"] == "attach")
             .collect();
         assert_eq!(attached.len(), 1);
+        // The reporter sees the photo on the tracking page.
+        let (_, t) = call(&state, "GET", &format!("/api/v1/track/{token}"), None).await;
+        let shown: Vec<&Value> = t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "attach")
+            .collect();
+        assert_eq!(shown.len(), 1, "{t}");
+        assert_eq!(shown[0]["file"], format!("{uri}/{name}"));
         assert_eq!(
             std::fs::read_dir(media.path().join(id.to_string()))
                 .unwrap()

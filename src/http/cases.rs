@@ -1247,6 +1247,7 @@ async fn track_view(state: &AppState, c: StoredCase, depth: u8) -> Result<TrackV
     let v = view(state, &c, super::now_s());
     let public = [
         "submit",
+        "attach",
         "triage",
         "dispatch",
         "accept",
@@ -1279,7 +1280,15 @@ async fn track_view(state: &AppState, c: StoredCase, depth: u8) -> Result<TrackV
                 "invalidate" => a["reason"].clone(),
                 _ => Value::Null,
             };
-            json!({"at": rfc3339_shanghai(e.at), "action": name, "text": said})
+            let file = if name == "attach" {
+                a["file"]["name"]
+                    .as_str()
+                    .map(|n| Value::String(format!("/api/v1/cases/{}/media/{n}", c.id)))
+                    .unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            };
+            json!({"at": rfc3339_shanghai(e.at), "action": name, "text": said, "file": file})
         })
         .collect();
     let incident = match c.facts.merged_into {
