@@ -90,6 +90,9 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         ("locate a pin", "/api/v1/locate?lon=118.05&lat=36.81"),
         ("published grids", "/api/v1/grids"),
         ("grid layer versions", "/api/v1/layers"),
+        ("cases", "/api/v1/cases"),
+        ("dashboard figures", "/api/v1/stats"),
+        ("API description", "/api/openapi.json"),
     ] {
         println!("  {what:<20} http://{addr}{path}");
     }
