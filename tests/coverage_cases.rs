@@ -320,3 +320,15 @@ fn an_empty_collection_is_refused() {
         assert!(err.contains("the layer has no grids"), "{cmd}: {err}");
     }
 }
+
+#[test]
+fn a_thin_sliver_has_the_area_geos_gives_it() {
+    // An overlap 3 mm thick along a 707 m diagonal: GEOS 3.14 (projected to metres) 1.0595 m².
+    // Each edge's integral is taken by quadrature, so the two long, nearly equal edges cancel
+    // exactly; a chord approximation was off by 85 %.
+    let (code, report) = validate_file(&data("tests/data/cases/thin-overlap.geojson"));
+    assert_eq!(code, 1);
+    let overlaps = report["overlaps"].as_array().unwrap();
+    assert_eq!(overlaps.len(), 1, "{report}");
+    assert!(close(overlaps[0]["area_m2"].as_f64().unwrap(), 1.0595, 0.001), "{report}");
+}
