@@ -330,5 +330,26 @@ fn a_thin_sliver_has_the_area_geos_gives_it() {
     assert_eq!(code, 1);
     let overlaps = report["overlaps"].as_array().unwrap();
     assert_eq!(overlaps.len(), 1, "{report}");
-    assert!(close(overlaps[0]["area_m2"].as_f64().unwrap(), 1.0595, 0.001), "{report}");
+    assert!(
+        close(overlaps[0]["area_m2"].as_f64().unwrap(), 1.0595, 0.001),
+        "{report}"
+    );
+}
+
+#[test]
+fn with_a_boundary_every_grid_along_a_gap_is_its_neighbour() {
+    // The overlay's gap ring merges collinear edges, so grids share only part of one gap edge;
+    // GEOS 3.14: the gap is bordered by A, B and C (80–200 m each).
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("validate")
+        .arg(data("tests/data/cases/rim-gap.geojson"))
+        .arg("--boundary")
+        .arg(data("tests/data/cases/rim-gap.boundary.geojson"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = report["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{report}");
+    assert_eq!(gaps[0]["neighbours"], serde_json::json!(["A", "B", "C"]));
 }

@@ -19,7 +19,7 @@ use crate::spatial::measure::{area_m2, polygon_area_m2, width_m};
 use crate::spatial::predicates::orient;
 use crate::spatial::rings::{FlatRings, SegState, match_segments};
 use crate::spatial::validity::{self, Meet, meet};
-use geo::{BooleanOps, BoundingRect, Distance, Euclidean};
+use geo::{BooleanOps, BoundingRect};
 use geo_types::{Coord, LineString, MultiLineString, MultiPolygon, Polygon, Rect};
 use rayon::prelude::*;
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
@@ -743,11 +743,11 @@ fn union_holes(union: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
     out
 }
 
-/// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: a grid
-/// segment's midpoint lies on `p`'s boundary, or one of `p`'s edge midpoints lies on the grid's
-/// boundary (within a hair: the overlay may merge collinear edges and round coordinates).
+/// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: some
+/// segment of the grid and some edge of `p` lie on one line (within a hair: the overlay may
+/// merge collinear edges and round coordinates) and overlap over a positive length.
 fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> Vec<usize> {
-    use geo_types::{Line, Point};
+    use geo_types::Line;
     let Some(r) = p.bounding_rect() else {
         return Vec::new();
     };
@@ -760,7 +760,6 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
             .flat_map(|r| r.lines())
             .collect()
     };
-    let mid = |l: &Line<f64>| Point::new((l.start.x + l.end.x) / 2.0, (l.start.y + l.end.y) / 2.0);
     let gap_edges: RTree<Line<f64>> = RTree::bulk_load(lines(p));
     let env = AABB::from_corners(
         [r.min().x - eps, r.min().y - eps],
@@ -770,24 +769,37 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
         .locate_in_envelope_intersecting(&env)
         .map(|e| e.data as usize)
         .filter(|&g| {
-            let segs: Vec<Line<f64>> = geoms[g].0.iter().flat_map(lines).collect();
-            let grid_on_gap = segs.iter().any(|s| {
+            geoms[g].0.iter().flat_map(lines).any(|s| {
+                let se = flat_env(std::slice::from_ref(&s), eps);
                 gap_edges
-                    .locate_within_distance(mid(s), eps * eps)
-                    .next()
-                    .is_some()
-            });
-            grid_on_gap || {
-                let ge = flat_env(&segs, eps);
-                gap_edges.locate_in_envelope_intersecting(&ge).any(|e| {
-                    let m = mid(e);
-                    segs.iter().any(|s| Euclidean.distance(s, &m) <= eps)
-                })
-            }
+                    .locate_in_envelope_intersecting(&se)
+                    .any(|e| shares_stretch(&s, e, eps))
+            })
         })
         .collect();
     out.sort_unstable();
     out
+}
+
+/// Whether segments `a` and `b` lie on one line (within `eps`) and overlap over more than
+/// `eps`.
+fn shares_stretch(a: &geo_types::Line<f64>, b: &geo_types::Line<f64>, eps: f64) -> bool {
+    let (d, len2) = (b.delta(), b.dx() * b.dx() + b.dy() * b.dy());
+    if len2 == 0.0 {
+        return false;
+    }
+    // Both ends of `a` on the line of `b` (perpendicular distance).
+    let off =
+        |c: Coord<f64>| ((c.x - b.start.x) * d.y - (c.y - b.start.y) * d.x).abs() / len2.sqrt();
+    if off(a.start) > eps || off(a.end) > eps {
+        return false;
+    }
+    // Overlap of the projections on `b`, as a length.
+    let t = |c: Coord<f64>| ((c.x - b.start.x) * d.x + (c.y - b.start.y) * d.y) / len2;
+    let (t0, t1) = (t(a.start), t(a.end));
+    let (lo, hi) = (t0.min(t1).max(0.0), t0.max(t1).min(1.0));
+    let overlap = (hi - lo) * len2.sqrt();
+    overlap > eps
 }
 
 fn flat_env(segs: &[geo_types::Line<f64>], eps: f64) -> AABB<geo_types::Point<f64>> {
