@@ -34,7 +34,34 @@ Faults (each returns ``(new_coverage, affected_codes)`` and appends a record to
 * ``duplicate_cell``  - an interior cell is appended again with a new code: full overlap.
 
 Faulted cells are interior (they do not touch the rectangle) and two faults in one coverage
-are kept at least two neighbour steps apart, so the expected sets do not interact.
+are kept at least two neighbour steps apart, so the expected sets do not interact. These five
+edit only plain polygons (no holes, one part).
+
+Small coverages (the oracle's bulk; ``random_case(seed, k)`` draws case k of a seeded mix)
+------------------------------------------------------------------------------------------
+``small_bbox`` places a rectangle of 350 m - 2.7 km in Zibo; ``voronoi_coverage`` or
+``lattice_coverage`` (plain: east-west edges and four grids at a vertex; or jittered; cells in a
+seeded random order) fills it. Structure, keeping the coverage valid:
+
+* ``add_hole``     - a grid gets a hole: empty, filled by a new island grid, with a smaller
+  island (a ring-shaped gap), with an island touching the hole at one vertex, or pinched against
+  the grid's own shell at a vertex (empty: a gap touching the neighbours, or the frame, at one
+  point; or filled);
+* ``merge_parts``  - a grid becomes a MultiPolygon by taking over a grid apart from it, or one
+  touching it at a single point.
+
+Faults (several per case; each records what it did in ``coverage.faults``; what GEOS makes of
+the result is the oracle's business):
+
+* ``move_vertex``  - a vertex shared by two grids (an inserted edge midpoint), by three or more,
+  or on the frame, moved by a given distance in a random direction in one grid's copy, some, or
+  all (the oracle uses sub-metre, just under / just over the snapping distance, and metres);
+* ``carve_apex_gap`` - a triangular gap with one corner on an existing vertex (the other grids
+  at that vertex touch it at a point; on the frame it touches the outside at a point), or two
+  such gaps pinched together at one vertex;
+* ``break_cell``   - a bow-tie or a spike (OGC-invalid grid); ``empty_cell`` - an empty geometry;
+* the five faults above. ``boundary_for`` draws a district boundary: the frame, a perturbed
+  frame (grids stick out, slivers open along the rim), or the frame with a lake.
 
 Points: ``random_points`` (uniform over the bbox grown by a margin) and ``boundary_points``
 (cell vertices and exact edge midpoints, where point-in-polygon ties happen).
