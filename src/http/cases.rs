@@ -344,6 +344,28 @@ fn routed(
     route(&located, &category.key, &handler, on_duty)
 }
 
+/// Every case in one of `states`.
+async fn cases_in(state: &AppState, states: &[CaseState]) -> Result<Vec<StoredCase>, ApiError> {
+    let mut out = Vec::new();
+    for st in states {
+        let name = serde_json::to_value(st)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        out.extend(
+            state
+                .0
+                .store
+                .cases(&CaseFilter {
+                    state: name,
+                    limit: i64::MAX,
+                    ..Default::default()
+                })
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// After a publish: open cases not yet dispatched whose pin is now in another grid are routed
 /// again (event `reroute`); dispatched ones keep their owner and are flagged for the
 /// dispatcher (event `flag`). Returns how many were rerouted and flagged.
@@ -355,23 +377,19 @@ pub async fn reroute_after_publish(
     let refs = state.0.refs.load_full();
     let now = super::now_s();
     let (mut rerouted, mut flagged) = (0, 0);
-    for st in [
-        "submitted",
-        "triaged",
-        "returned",
-        "dispatched",
-        "accepted",
-        "replied",
-    ] {
-        let open = state
-            .0
-            .store
-            .cases(&CaseFilter {
-                state: Some(st.into()),
-                limit: i64::MAX,
-                ..Default::default()
-            })
-            .await?;
+    {
+        let open = cases_in(
+            state,
+            &[
+                CaseState::Submitted,
+                CaseState::Triaged,
+                CaseState::Returned,
+                CaseState::Dispatched,
+                CaseState::Accepted,
+                CaseState::Replied,
+            ],
+        )
+        .await?;
         for c in open {
             let Some(pin) = c.pin else { continue };
             let Some(category) = refs
@@ -690,25 +708,21 @@ pub const TICK_SECONDS: u64 = 60;
 /// meanwhile is at a newer version and is left alone. Returns the number of escalations.
 pub async fn escalate_overdue(state: &AppState, now: i64) -> Result<usize, ApiError> {
     let mut done = 0;
-    for st in [
-        "submitted",
-        "triaged",
-        "returned",
-        "dispatched",
-        "accepted",
-        "replied",
-        "resolved",
-        "rated",
-    ] {
-        let open = state
-            .0
-            .store
-            .cases(&CaseFilter {
-                state: Some(st.into()),
-                limit: i64::MAX,
-                ..Default::default()
-            })
-            .await?;
+    {
+        let open = cases_in(
+            state,
+            &[
+                CaseState::Submitted,
+                CaseState::Triaged,
+                CaseState::Returned,
+                CaseState::Dispatched,
+                CaseState::Accepted,
+                CaseState::Replied,
+                CaseState::Resolved,
+                CaseState::Rated,
+            ],
+        )
+        .await?;
         for mut c in open {
             let d = deadlines_of(state, &c.facts);
             for stage in overdue(&c.facts, &d, now) {
