@@ -243,10 +243,14 @@ pub fn repair_with(
         }
     }
     // Overlaps, by the merge strategy (areas and borders count the faces assigned so far).
+    // Areas so far matter only to the area strategies: measure only for them.
+    let by_area = matches!(opts.merge, MergeStrategy::MaxArea | MergeStrategy::MinArea);
     let mut assigned_area: HashMap<usize, f64> = HashMap::new();
-    for (f, &g) in assigned.iter().enumerate() {
-        if g != NONE {
-            *assigned_area.entry(g).or_default() += polygon_area_m2(&faces.polys[f]);
+    if by_area {
+        for (f, &g) in assigned.iter().enumerate() {
+            if g != NONE {
+                *assigned_area.entry(g).or_default() += polygon_area_m2(&faces.polys[f]);
+            }
         }
     }
     for f in 0..n_faces {
@@ -275,7 +279,9 @@ pub fn repair_with(
             }
         };
         assigned[f] = pick;
-        *assigned_area.entry(pick).or_default() += polygon_area_m2(&faces.polys[f]);
+        if by_area {
+            *assigned_area.entry(pick).or_default() += polygon_area_m2(&faces.polys[f]);
+        }
     }
     // Gaps: faces inside the boundary (or inside the grids' outline) covered by nobody.
     let mut open_gaps = Vec::new();
