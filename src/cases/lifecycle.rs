@@ -55,6 +55,45 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// The state's name as written in JSON and stored: `submitted`, `followed_up`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "submitted",
+            CaseState::Triaged => "triaged",
+            CaseState::Dispatched => "dispatched",
+            CaseState::Accepted => "accepted",
+            CaseState::Replied => "replied",
+            CaseState::Resolved => "resolved",
+            CaseState::Rated => "rated",
+            CaseState::FollowedUp => "followed_up",
+            CaseState::Closed => "closed",
+            CaseState::Returned => "returned",
+            CaseState::Merged => "merged",
+            CaseState::Invalid => "invalid",
+        }
+    }
+
+    /// Every state that is not terminal.
+    pub const OPEN: [CaseState; 9] = [
+        CaseState::Submitted,
+        CaseState::Triaged,
+        CaseState::Dispatched,
+        CaseState::Accepted,
+        CaseState::Replied,
+        CaseState::Resolved,
+        CaseState::Rated,
+        CaseState::FollowedUp,
+        CaseState::Returned,
+    ];
+
+    /// Resolved and waiting for rating, follow-up or closing.
+    pub fn handled(self) -> bool {
+        matches!(
+            self,
+            CaseState::Resolved | CaseState::Rated | CaseState::FollowedUp
+        )
+    }
+
     /// No further action is possible.
     pub fn is_terminal(self) -> bool {
         matches!(
@@ -386,15 +425,9 @@ impl CaseFacts {
                 S::Triaged | S::Dispatched | S::Accepted | S::Replied | S::Returned,
                 Action::Reassign { .. },
             ) => Some(S::Dispatched),
-            (s, Action::Merge { .. } | Action::Invalidate { .. })
-                if !s.is_terminal() && !matches!(s, S::Resolved | S::Rated | S::FollowedUp) =>
-            {
-                Some(if matches!(action, Action::Merge { .. }) {
-                    S::Merged
-                } else {
-                    S::Invalid
-                })
-            }
+            // Merging or invalidating is for cases not yet resolved.
+            (s, Action::Merge { .. }) if !s.is_terminal() && !s.handled() => Some(S::Merged),
+            (s, Action::Invalidate { .. }) if !s.is_terminal() && !s.handled() => Some(S::Invalid),
             (
                 s,
                 Action::Supervise { .. }
@@ -406,10 +439,7 @@ impl CaseFacts {
             _ => None,
         };
         next.ok_or_else(|| IllegalTransition {
-            state: serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            state: s.as_str().to_string(),
             action: action.name(),
         })
     }

@@ -87,11 +87,7 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
     ];
     for c in cases {
         let f = c.facts;
-        let state = serde_json::to_value(f.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        *by_state.entry(state).or_default() += 1;
+        *by_state.entry(f.state.as_str().to_string()).or_default() += 1;
         let (d, _) = shanghai_local(f.submitted_at);
         *by_month
             .entry(format!("{:04}-{:02}", d.year, d.month))

@@ -246,10 +246,9 @@ pub async fn import_sample_cases(
             actor: "import".into(),
         };
         let events = drive(&mut facts, steps);
-        store.import_case(&new, &events, &facts).await?;
-        if let Some(p) = store.case_by_key(&format!("sample:{iid}")).await? {
-            parents.insert(iid.to_string(), p.id);
-        }
+        // A parent imported before (same key) is found and answered, as on a retry.
+        let (parent, _) = store.insert_case_with(&new, &events, &facts).await?;
+        parents.insert(iid.to_string(), parent.id);
     }
     for c in sample["cases"].as_array().into_iter().flatten() {
         let (Some(id), Some(reported), Some(category)) = (
@@ -315,7 +314,7 @@ pub async fn import_sample_cases(
             None => actions(c, reported, urgency),
         };
         let events = drive(&mut facts, steps);
-        if store.import_case(&new, &events, &facts).await? {
+        if store.insert_case_with(&new, &events, &facts).await?.1 {
             imported += 1;
         }
     }

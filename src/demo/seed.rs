@@ -179,17 +179,15 @@ pub async fn seed_if_empty_with(
             .collect();
         store.put_reference(kind, &items).await?;
     }
-    for (kind, file, list, key) in [
-        (RefKind::Workers, "workers.json", "workers", "id"),
-        (
-            RefKind::Departments,
-            "departments.json",
-            "departments",
-            "code",
-        ),
-        (RefKind::Categories, "categories.json", "categories", "code"),
+    // Each document is read once: the workers also give the rota, the departments the import.
+    let workers = source.json("workers.json")?;
+    let departments = source.json("departments.json")?;
+    let categories = source.json("categories.json")?;
+    for (kind, doc, list, key) in [
+        (RefKind::Workers, &workers, "workers", "id"),
+        (RefKind::Departments, &departments, "departments", "code"),
+        (RefKind::Categories, &categories, "categories", "code"),
     ] {
-        let doc = source.json(file)?;
         let mut items: Vec<RefItem> = doc[list]
             .as_array()
             .into_iter()
@@ -231,7 +229,6 @@ pub async fn seed_if_empty_with(
         .collect();
     store.put_reference(RefKind::OpenCases, &open).await?;
     // The duty rota and the working calendar, for "who is on duty now".
-    let workers = source.json("workers.json")?;
     let rota: Vec<RefItem> = workers["on_call_rota"]
         .as_array()
         .into_iter()
@@ -257,13 +254,8 @@ pub async fn seed_if_empty_with(
         )
         .await?;
     if history {
-        let n = crate::demo::import::import_sample_cases(
-            store,
-            &cases,
-            &workers,
-            &source.json("departments.json")?,
-        )
-        .await?;
+        let n =
+            crate::demo::import::import_sample_cases(store, &cases, &workers, &departments).await?;
         tracing::info!(cases = n, "sample case history loaded");
     }
     Ok(true)

@@ -138,13 +138,12 @@ pub(crate) async fn create(
         .0
         .store
         .cases(&CaseFilter {
-            state: Some("closed".into()),
+            states: vec![CaseState::Closed],
             limit: i64::MAX,
             ..Default::default()
         })
         .await?
         .into_iter()
-        .filter(|c| c.facts.state == CaseState::Closed)
         .filter(|c| {
             c.facts
                 .closed_at

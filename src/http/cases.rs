@@ -346,24 +346,15 @@ fn routed(
 
 /// Every case in one of `states`.
 async fn cases_in(state: &AppState, states: &[CaseState]) -> Result<Vec<StoredCase>, ApiError> {
-    let mut out = Vec::new();
-    for st in states {
-        let name = serde_json::to_value(st)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
-        out.extend(
-            state
-                .0
-                .store
-                .cases(&CaseFilter {
-                    state: name,
-                    limit: i64::MAX,
-                    ..Default::default()
-                })
-                .await?,
-        );
-    }
-    Ok(out)
+    Ok(state
+        .0
+        .store
+        .cases(&CaseFilter {
+            states: states.to_vec(),
+            limit: i64::MAX,
+            ..Default::default()
+        })
+        .await?)
 }
 
 /// After a publish: open cases not yet dispatched whose pin is now in another grid are routed
@@ -709,20 +700,7 @@ pub const TICK_SECONDS: u64 = 60;
 pub async fn escalate_overdue(state: &AppState, now: i64) -> Result<usize, ApiError> {
     let mut done = 0;
     {
-        let open = cases_in(
-            state,
-            &[
-                CaseState::Submitted,
-                CaseState::Triaged,
-                CaseState::Returned,
-                CaseState::Dispatched,
-                CaseState::Accepted,
-                CaseState::Replied,
-                CaseState::Resolved,
-                CaseState::Rated,
-            ],
-        )
-        .await?;
+        let open = cases_in(state, &CaseState::OPEN).await?;
         for mut c in open {
             let d = deadlines_of(state, &c.facts);
             for stage in overdue(&c.facts, &d, now) {
@@ -1155,13 +1133,9 @@ pub(crate) async fn list(
             "page ≥ 1 and per_page 1–500",
         ));
     }
-    let name = |v: Value| v.as_str().map(str::to_string);
     let filter = CaseFilter {
-        state: q
-            .state
-            .and_then(|s| serde_json::to_value(s).ok())
-            .and_then(name),
-        urgency: q.urgency.map(|u| u.as_str().to_string()),
+        states: q.state.into_iter().collect(),
+        urgency: q.urgency,
         category: q.category,
         grid: q.grid,
         bbox: q

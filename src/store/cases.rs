@@ -83,10 +83,10 @@ pub enum CaseWrite {
 /// Filters of a case listing (all optional; combined with AND).
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
-    /// State name.
-    pub state: Option<String>,
-    /// Urgency name.
-    pub urgency: Option<String>,
+    /// Any of these states (empty: every state).
+    pub states: Vec<crate::cases::lifecycle::CaseState>,
+    /// Urgency.
+    pub urgency: Option<crate::cases::sla::Urgency>,
     /// Category code.
     pub category: Option<String>,
     /// Grid code.
@@ -116,11 +116,11 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
 }
 
 fn facts_columns(f: &CaseFacts) -> Result<(String, String, String), StoreError> {
-    let state = serde_json::to_value(f.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    Ok((state, f.urgency.as_str().to_string(), json(f)?))
+    Ok((
+        f.state.as_str().to_string(),
+        f.urgency.as_str().to_string(),
+        json(f)?,
+    ))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -159,12 +159,23 @@ impl Store {
     /// Creates a case with its submission event, or, when `idempotency_key` was seen before,
     /// finds that case. Returns the case and whether it was created now.
     pub async fn insert_case(&self, new: &NewCase) -> Result<(StoredCase, bool), StoreError> {
+        self.insert_case_with(new, &[], &new.facts).await
+    }
+
+    /// [`Store::insert_case`] with the events that followed the submission and the facts they
+    /// lead to, all in the one transaction (a whole imported history, never half of it).
+    pub async fn insert_case_with(
+        &self,
+        new: &NewCase,
+        later: &[CaseEvent],
+        facts: &CaseFacts,
+    ) -> Result<(StoredCase, bool), StoreError> {
         if let Some(k) = &new.idempotency_key
             && let Some(c) = self.case_by_key(k).await?
         {
             return Ok((c, false));
         }
-        match self.try_insert_case(new).await {
+        match self.try_insert_case(new, later, facts).await {
             Ok(c) => Ok((c, true)),
             // A concurrent retry with the same key won the race: answer its case.
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
@@ -181,8 +192,13 @@ impl Store {
         }
     }
 
-    async fn try_insert_case(&self, new: &NewCase) -> Result<StoredCase, StoreError> {
-        let (state, urgency, facts) = facts_columns(&new.facts)?;
+    async fn try_insert_case(
+        &self,
+        new: &NewCase,
+        later: &[CaseEvent],
+        now: &CaseFacts,
+    ) -> Result<StoredCase, StoreError> {
+        let (state, urgency, facts) = facts_columns(now)?;
         let intake = json(&new.intake)?;
         let submit = json(&serde_json::json!({"action": "submit", "intake": new.intake}))?;
         let at = new.facts.submitted_at;
@@ -206,8 +222,8 @@ impl Store {
                 .bind(&new.idempotency_key)
                 .bind(&new.channel)
                 .bind(&state)
-                .bind(new.facts.version)
-                .bind(&new.facts.category)
+                .bind(now.version)
+                .bind(&now.category)
                 .bind(&urgency)
                 .bind(&new.grid)
                 .bind(new.pin.map(|p| p.0))
@@ -224,6 +240,16 @@ impl Store {
                     .bind(&submit)
                     .execute(&mut *tx)
                     .await?;
+                for e in later {
+                    sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, ?, ?, ?, ?)")
+                        .bind(id)
+                        .bind(e.seq)
+                        .bind(e.at)
+                        .bind(&e.actor)
+                        .bind(json(&e.action)?)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 id
             }
@@ -249,8 +275,8 @@ impl Store {
                 .bind(&new.idempotency_key)
                 .bind(&new.channel)
                 .bind(&state)
-                .bind(new.facts.version)
-                .bind(&new.facts.category)
+                .bind(now.version)
+                .bind(&now.category)
                 .bind(&urgency)
                 .bind(&new.grid)
                 .bind(new.pin.map(|p| p.0))
@@ -267,35 +293,9 @@ impl Store {
                     .bind(&submit)
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                id
-            }
-        };
-        self.case(id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("case {id} vanished after insert")))
-    }
-
-    /// Writes a whole case history at once — the case as submitted (`new`), its later events
-    /// and the facts they lead to — unless a case with the same idempotency key exists.
-    /// Returns whether it was written.
-    pub async fn import_case(
-        &self,
-        new: &NewCase,
-        events: &[CaseEvent],
-        facts: &CaseFacts,
-    ) -> Result<bool, StoreError> {
-        let (stored, created) = self.insert_case(new).await?;
-        if !created {
-            return Ok(false);
-        }
-        let (state, urgency, facts_json) = facts_columns(facts)?;
-        macro_rules! write {
-            ($pool:expr, $event_sql:expr, $update_sql:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for e in events {
-                    sqlx::query($event_sql)
-                        .bind(stored.id)
+                for e in later {
+                    sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, $2, $3, $4, $5::jsonb)")
+                        .bind(id)
                         .bind(e.seq)
                         .bind(e.at)
                         .bind(&e.actor)
@@ -303,30 +303,13 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query($update_sql)
-                    .bind(&state)
-                    .bind(facts.version)
-                    .bind(&urgency)
-                    .bind(&facts_json)
-                    .bind(stored.id)
-                    .execute(&mut *tx)
-                    .await?;
                 tx.commit().await?;
-            }};
-        }
-        match self {
-            Store::Sqlite(s) => write!(
-                s.pool(),
-                "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, ?, ?, ?, ?)",
-                "UPDATE case_record SET state = ?, version = ?, urgency = ?, facts = ? WHERE id = ?"
-            ),
-            Store::Postgres(p) => write!(
-                p.pool(),
-                "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, $2, $3, $4, $5::jsonb)",
-                "UPDATE case_record SET state = $1, version = $2, urgency = $3, facts = $4::jsonb WHERE id = $5"
-            ),
-        }
-        Ok(true)
+                id
+            }
+        };
+        self.case(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("case {id} vanished after insert")))
     }
 
     async fn case_where(
@@ -375,8 +358,7 @@ impl Store {
             .await
     }
 
-    /// One case by the idempotency key it was created with.
-    pub async fn case_by_key(&self, key: &str) -> Result<Option<StoredCase>, StoreError> {
+    async fn case_by_key(&self, key: &str) -> Result<Option<StoredCase>, StoreError> {
         self.case_where("idempotency_key", CaseKey::Text(key)).await
     }
 
@@ -509,13 +491,18 @@ impl Store {
             n += 1;
             ph(n, pg)
         };
+        let mut text_binds = Vec::new();
+        if !f.states.is_empty() {
+            let marks: Vec<String> = f.states.iter().map(|_| next()).collect();
+            conds.push(format!("state IN ({})", marks.join(", ")));
+            text_binds.extend(f.states.iter().map(|s| s.as_str().to_string()));
+        }
+        let urgency = f.urgency.map(|u| u.as_str().to_string());
         let texts: Vec<(&str, &Option<String>)> = vec![
-            ("state", &f.state),
-            ("urgency", &f.urgency),
+            ("urgency", &urgency),
             ("category", &f.category),
             ("grid", &f.grid),
         ];
-        let mut text_binds = Vec::new();
         for (col, v) in &texts {
             if let Some(v) = v {
                 conds.push(format!("{col} = {}", next()));
