@@ -917,8 +917,6 @@ KNOWN_DIVERGENCES = {
     "judges the corner by every ring through the vertex",
     "validate invalid_edges": "the same pinched-hole vertices",
     "validate invalid_edges (invalid grids)": "edge semantics next to bow-ties and spikes (invalid grids)",
-    "validate neighbours": "grids bordering a gap over a stretch that the gap ring does not carry "
-    "vertex for vertex",
     "repair longest-border": "snapping of computed crossing points and vertex-to-segment snaps "
     "differ from GEOS's snapping noder",
     "repair max-area": "as repair longest-border",

@@ -353,3 +353,30 @@ fn with_a_boundary_every_grid_along_a_gap_is_its_neighbour() {
     assert_eq!(gaps.len(), 1, "{report}");
     assert_eq!(gaps[0]["neighbours"], serde_json::json!(["A", "B", "C"]));
 }
+
+#[test]
+fn a_gap_edge_of_millimetres_on_a_long_grid_edge_makes_that_grid_a_neighbour() {
+    // A sliver between the frame and two grids: one of its edges, 6.6 mm long, ends at a
+    // computed crossing point on g000003's 800 m edge. GEOS 3.14: the sliver (1.79 m²) is
+    // bordered by g000003 and g000005.
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("validate")
+        .arg(data("tests/data/cases/short-gap-edge.geojson"))
+        .arg("--boundary")
+        .arg(data("tests/data/cases/short-gap-edge.boundary.geojson"))
+        .args(["--format", "json", "--gap-width-m", "0.5"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = report["gaps"].as_array().unwrap();
+    let sliver = gaps
+        .iter()
+        .find(|g| close(g["area_m2"].as_f64().unwrap(), 1.79, 0.01))
+        .unwrap_or_else(|| panic!("no 1.79 m² gap: {report}"));
+    assert_eq!(sliver["sliver"], true, "{report}");
+    assert_eq!(
+        sliver["neighbours"],
+        serde_json::json!(["g000003", "g000005"]),
+        "{report}"
+    );
+}

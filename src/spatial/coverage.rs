@@ -782,9 +782,17 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
 }
 
 /// Whether segments `a` and `b` lie on one line (within `eps`) and overlap over more than
-/// `eps`.
+/// `eps`. The shorter segment is measured against the line of the longer one: a short edge's
+/// direction is the less precise one (a gap's edge of a few millimetres, cut at a computed
+/// crossing point, does not carry the direction of the grid edge it lies on).
 fn shares_stretch(a: &geo_types::Line<f64>, b: &geo_types::Line<f64>, eps: f64) -> bool {
-    let (d, len2) = (b.delta(), b.dx() * b.dx() + b.dy() * b.dy());
+    let len2_of = |l: &geo_types::Line<f64>| l.dx() * l.dx() + l.dy() * l.dy();
+    let (a, b) = if len2_of(a) > len2_of(b) {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    let (d, len2) = (b.delta(), len2_of(b));
     if len2 == 0.0 {
         return false;
     }
@@ -965,6 +973,29 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_stretch_is_shared_whichever_segment_is_the_shorter() {
+        use geo_types::{Line, coord};
+        // A 6.6 mm edge cut at a rounded crossing point on an 800 m edge: its own direction is
+        // off by 1e-7 rad, so the far end of the long edge is 1e-10 deg off its line.
+        let long = Line::new(
+            coord! {x: 118.1338512301445, y: 36.8725296407938},
+            coord! {x: 118.13214483857155, y: 36.879865722730756},
+        );
+        let short = Line::new(
+            coord! {x: 118.1338512301445, y: 36.8725296407938},
+            coord! {x: 118.13385121605825, y: 36.872529701300664},
+        );
+        assert!(shares_stretch(&long, &short, 1e-8));
+        assert!(shares_stretch(&short, &long, 1e-8));
+        // Collinear but apart, and crossing: no stretch.
+        let apart = Line::new(coord! {x: 0.0, y: 0.0}, coord! {x: 1.0, y: 0.0});
+        let beyond = Line::new(coord! {x: 2.0, y: 0.0}, coord! {x: 3.0, y: 0.0});
+        let across = Line::new(coord! {x: 0.5, y: -1.0}, coord! {x: 0.5, y: 1.0});
+        assert!(!shares_stretch(&apart, &beyond, 1e-8));
+        assert!(!shares_stretch(&apart, &across, 1e-8));
     }
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
