@@ -917,11 +917,6 @@ KNOWN_DIVERGENCES = {
     "judges the corner by every ring through the vertex",
     "validate invalid_edges": "the same pinched-hole vertices",
     "validate invalid_edges (invalid grids)": "edge semantics next to bow-ties and spikes (invalid grids)",
-    "repair longest-border": "snapping of computed crossing points and vertex-to-segment snaps "
-    "differ from GEOS's snapping noder",
-    "repair max-area": "as repair longest-border",
-    "repair min-area": "as repair longest-border, and a gap merged by a border 0.1 m shorter",
-    "repair min-index": "as repair longest-border",
     "repair output": "the pinched-hole vertices again, now in repaired output",
 }
 

@@ -380,3 +380,49 @@ fn a_gap_edge_of_millimetres_on_a_long_grid_edge_makes_that_grid_a_neighbour() {
         "{report}"
     );
 }
+
+#[test]
+fn a_crossing_point_near_a_third_grid_does_not_snap_it_across_a_gap() {
+    // Two overlaps and, between them, a gap 0.43 m wide and 35 m long whose corner is the
+    // crossing of g000003's and g000007's edges, 0.43 m from g000002's edge. GEOS 3.14
+    // `coverage_clean(snapping_distance=0.5, gap_width=0)` snaps only input vertices onto
+    // nearby segments, so the gap stays open (7.83 m²) and g000002 keeps its edge.
+    let text = std::fs::read_to_string(data("tests/data/cases/crossing-by-a-gap.geojson")).unwrap();
+    let layer = read_layer(&text, &KeySource::Default).unwrap();
+    let fixed = repair(
+        &layer,
+        &RepairOptions {
+            boundary: None,
+            snap_m: 0.5,
+            gap_width_m: 0.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(fixed.open_gaps.len(), 1, "{:?}", fixed.open_gaps);
+    assert!(
+        close(fixed.open_gaps[0].area_m2, 7.83, 0.01),
+        "{:?}",
+        fixed.open_gaps
+    );
+    let after = validate(&fixed.layer);
+    assert_eq!(after.gaps.len(), 1, "{}", after.to_text());
+    assert!(after.overlaps.is_empty(), "{}", after.to_text());
+}
+
+#[test]
+fn a_gap_edge_of_a_fifth_of_a_millimetre_still_borders_its_grid() {
+    // A 340 m² sliver between g000003 and g000004 whose top edge runs 0.19 mm along
+    // g000000's bottom edge. GEOS 3.14: the sliver is bordered by g000000, g000003, g000004.
+    let (_, report) = validate_file(&data("tests/data/cases/sub-millimetre-gap-edge.geojson"));
+    let gaps = report["gaps"].as_array().unwrap();
+    let sliver = gaps
+        .iter()
+        .find(|g| close(g["area_m2"].as_f64().unwrap(), 340.4, 0.01))
+        .unwrap_or_else(|| panic!("no 340 m² gap: {report}"));
+    assert_eq!(
+        sliver["neighbours"],
+        serde_json::json!(["g000000", "g000003", "g000004"]),
+        "{report}"
+    );
+}

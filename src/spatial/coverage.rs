@@ -743,6 +743,11 @@ fn union_holes(union: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
     out
 }
 
+/// Shortest shared stretch that makes a grid a gap's neighbour, in degrees (about 0.1 mm):
+/// a gap's edge of a fraction of a millimetre along a grid is still a border between them
+/// (GEOS 3.14's overlay keeps such edges).
+const MIN_STRETCH_DEG: f64 = 1e-9;
+
 /// Grids sharing a stretch of boundary with polygon `p` (not just a point), by index: some
 /// segment of the grid and some edge of `p` lie on one line (within a hair: the overlay may
 /// merge collinear edges and round coordinates) and overlap over a positive length.
@@ -782,7 +787,7 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
 }
 
 /// Whether segments `a` and `b` lie on one line (within `eps`) and overlap over more than
-/// `eps`. The shorter segment is measured against the line of the longer one: a short edge's
+/// [`MIN_STRETCH_DEG`]. The shorter segment is measured against the line of the longer one: a short edge's
 /// direction is the less precise one (a gap's edge of a few millimetres, cut at a computed
 /// crossing point, does not carry the direction of the grid edge it lies on).
 fn shares_stretch(a: &geo_types::Line<f64>, b: &geo_types::Line<f64>, eps: f64) -> bool {
@@ -807,7 +812,7 @@ fn shares_stretch(a: &geo_types::Line<f64>, b: &geo_types::Line<f64>, eps: f64) 
     let (t0, t1) = (t(a.start), t(a.end));
     let (lo, hi) = (t0.min(t1).max(0.0), t0.max(t1).min(1.0));
     let overlap = (hi - lo) * len2.sqrt();
-    overlap > eps
+    overlap > MIN_STRETCH_DEG
 }
 
 fn flat_env(segs: &[geo_types::Line<f64>], eps: f64) -> AABB<geo_types::Point<f64>> {

@@ -22,7 +22,7 @@ use crate::spatial::validity::{Meet, meet};
 use geo::InteriorPoint;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use rstar::{RTree, RTreeObject as _, primitives::GeomWithData, primitives::Rectangle};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Which grid an overlap goes to (JTS/GEOS `CoverageCleaner` merge strategies). Candidates are
 /// the grids covering the overlap, taken in input order; a later one replaces the current
@@ -173,8 +173,9 @@ pub fn repair_with(
         nodes = snap_vertices(&mut rings, &lm, opts.snap_m, &[]);
     }
     progress.stage("noding edges");
+    let input_vertices: HashSet<VKey> = nodes.iter().map(|&c| bits(c)).collect();
     for _ in 0..8 {
-        if !node_once(&mut rings, &lm, opts.snap_m) {
+        if !node_once(&mut rings, &lm, opts.snap_m, &input_vertices) {
             break;
         }
         // Inserted points may land within the tolerance of existing vertices: snap them onto
@@ -451,9 +452,17 @@ fn snap_vertices(
     nodes
 }
 
-/// One noding pass: inserts vertices that lie on (or within `tol_m` of) other segments and the
-/// crossing points of crossing segments. Returns whether anything changed.
-fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -> bool {
+/// One noding pass: inserts vertices that lie on other segments and the crossing points of
+/// crossing segments. As in GEOS's snapping noder, only the input's vertices (after snapping:
+/// `snapped`) are also inserted into segments passing within `tol_m` of them; a computed
+/// crossing point is inserted only where it lies exactly on a segment, so it never drags a
+/// third grid's edge across a gap. Returns whether anything changed.
+fn node_once(
+    rings: &mut [(usize, usize, Ring)],
+    lm: &LocalMetric,
+    tol_m: f64,
+    snapped: &HashSet<VKey>,
+) -> bool {
     let (tol_x, tol_y) = lm.degrees(tol_m);
     let mut segs = Vec::new();
     for (ri, (_, _, r)) in rings.iter().enumerate() {
@@ -482,7 +491,7 @@ fn node_once(rings: &mut [(usize, usize, Ring)], lm: &LocalMetric, tol_m: f64) -
                 if v == a || v == b {
                     continue;
                 }
-                let on = if tol_m > 0.0 {
+                let on = if tol_m > 0.0 && snapped.contains(&bits(v)) {
                     // Next to an end point the vertex is snapped instead, not inserted.
                     lm.distance_m(v, a) > tol_m
                         && lm.distance_m(v, b) > tol_m
