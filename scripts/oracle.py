@@ -47,8 +47,9 @@ validate  `tessera validate FILE --format json --gap-width-m W [--boundary B]` o
   invalid_edges     codes == grids with non-empty `coverage_invalid_edges(gap_width=0)`; a line
                     of its own for coverages with invalid grids;
   overlaps          pairs == pairs whose interiors intersect in 2-D, area_m2 within 1 %;
-  gaps              one per GEOS gap: without a boundary each hole of `union_all` (the interior
-                    ring as a polygon minus any islands in it), with one each part of
+  gaps              one per GEOS gap: without a boundary each part of `difference(box, union)`
+                    but the one reaching the box (every hole of `union_all` minus its islands,
+                    and regions enclosed by parts touching at points), with one each part of
                     `difference(boundary, union)`; holes pinched at a vertex or touching the rim
                     at one point included; matched by geometry; area_m2 within 1 %;
   gap_width         width_m within 1 % or 0.05 m of 2 x the radius of
@@ -317,10 +318,14 @@ class GeosView:
         self.union = union
         self.union_area = float(self.proj.area_m2(union))
         if boundary is None:
-            polys = []
-            for p in shapely.get_parts(union):
-                for r in p.interiors:
-                    polys += list(shapely.get_parts(shapely.difference(shapely.Polygon(r), union)))
+            # Every bounded region the union leaves uncovered: its holes, and regions enclosed
+            # by parts touching at points (not holes of any part). The complement within a
+            # larger box, minus the component that reaches the box.
+            x0, y0, x1, y1 = union.bounds
+            m = max(x1 - x0, y1 - y0)
+            box = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
+            polys = [p for p in shapely.get_parts(shapely.difference(box, union))
+                     if not p.intersects(box.exterior)]
         else:
             polys = list(shapely.get_parts(shapely.difference(boundary, union)))
             for i, gg in zip(self.ne, g):

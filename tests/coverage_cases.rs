@@ -426,3 +426,81 @@ fn a_gap_edge_of_a_fifth_of_a_millimetre_still_borders_its_grid() {
         "{report}"
     );
 }
+
+#[test]
+fn a_courtyard_enclosed_by_grids_touching_at_two_corners_is_a_gap() {
+    // A covers the left column and the top of a 3 × 3 block, B the right column and the
+    // bottom; they touch only at (1, 1) and (2, 2), so their union is two polygons and the
+    // centre square is enclosed by both without being a hole of either. It is a gap (validate
+    // and repair agree): 1 × 1 units, bordered by A and B.
+    let a = [
+        (0., 1.),
+        (1., 1.),
+        (1., 2.),
+        (2., 2.),
+        (2., 3.),
+        (0., 3.),
+        (0., 1.),
+    ];
+    let b = [
+        (1., 0.),
+        (3., 0.),
+        (3., 2.),
+        (2., 2.),
+        (2., 1.),
+        (1., 1.),
+        (1., 0.),
+    ];
+    let layer = GridLayer {
+        grids: vec![grid("A", 0, &a), grid("B", 1, &b)],
+    };
+    let courtyard = Polygon::new(
+        LineString(vec![
+            at(1., 1.),
+            at(2., 1.),
+            at(2., 2.),
+            at(1., 2.),
+            at(1., 1.),
+        ]),
+        vec![],
+    );
+    let want = courtyard.geodesic_area_unsigned();
+    let report = validate(&layer);
+    assert!(!report.valid);
+    assert_eq!(report.gaps.len(), 1, "{}", report.to_text());
+    assert!(close(report.gaps[0].area_m2, want, 0.001));
+    assert_eq!(report.gaps[0].neighbours, ["A", "B"]);
+    // Repair wider than the courtyard fills it; narrower leaves it open, as the same gap.
+    let opts = |w: f64| RepairOptions {
+        boundary: None,
+        snap_m: 0.0,
+        gap_width_m: w,
+        ..Default::default()
+    };
+    let open = repair(&layer, &opts(10.0)).unwrap();
+    assert_eq!(open.open_gaps.len(), 1);
+    assert!(close(open.open_gaps[0].area_m2, want, 0.001));
+    let fixed = repair(&layer, &opts(200.0)).unwrap();
+    assert!(fixed.open_gaps.is_empty());
+    assert!(validate(&fixed.layer).valid);
+}
+
+#[test]
+fn a_gap_touching_the_middle_of_a_long_rim_edge_is_found() {
+    // The union's left edge is one segment whose midpoint is the apex of a 0.1 m wide
+    // triangular gap (the apex is a vertex of the grids, not of the union). GEOS 3.14: three
+    // gaps, among them 12.96 m² bordered by g000001, g000002 and g000003.
+    let (code, report) = validate_file(&data("tests/data/cases/apex-mid-rim-edge.geojson"));
+    assert_eq!(code, 1);
+    let gaps = report["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 3, "{report}");
+    let apex = gaps
+        .iter()
+        .find(|g| close(g["area_m2"].as_f64().unwrap(), 12.963, 0.01))
+        .unwrap_or_else(|| panic!("no 12.96 m² gap: {report}"));
+    assert_eq!(
+        apex["neighbours"],
+        serde_json::json!(["g000001", "g000002", "g000003"]),
+        "{report}"
+    );
+}

@@ -263,9 +263,9 @@ pub fn validate_coverage_with(
     let gap_polys: Vec<Polygon<f64>> = if opts.boundary.is_some() {
         boundary.difference(&union).0
     } else {
-        // Without a boundary the gaps are the union's holes, taken as they are (exact
-        // coordinates, so the grids around them are found exactly).
-        union_holes(&union)
+        // Without a boundary the gaps are the regions the union leaves uncovered, taken as
+        // they are (exact coordinates, so the grids around them are found exactly).
+        uncovered_regions(&union)
     };
     let gaps: Vec<Gap> = gap_polys
         .par_iter()
@@ -709,38 +709,27 @@ pub fn coverage_union(
     ))
 }
 
-/// The holes of a union in OGC normal form as polygons (counter-clockwise), each minus the
-/// union's islands inside it.
-fn union_holes(union: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
-    use crate::spatial::dissolve::point_in_ring;
-    let mut out = Vec::new();
+/// The bounded regions a union leaves uncovered, as polygons (counter-clockwise shells, with
+/// the union's islands inside them as holes), in OGC normal form: every hole of a part, and
+/// every region enclosed by several parts that touch at points (two L-shaped grids meeting at
+/// two corners around a courtyard), each region on its own even where it touches another or
+/// a shell at a single point.
+///
+/// The union's boundary, reversed, bounds its complement with the complement on the left;
+/// traced into rings ([`trace_rings`], split at pinch points), the counter-clockwise ones are
+/// the bounded regions and the clockwise ones their islands, except the outermost (the
+/// unbounded region), which contains nothing and is dropped by [`assemble`].
+fn uncovered_regions(union: &MultiPolygon<f64>) -> Vec<Polygon<f64>> {
+    use crate::spatial::dissolve::{assemble, trace_rings};
+    let mut edges = Vec::new();
     for p in &union.0 {
-        for h in p.interiors() {
-            let mut ring = h.clone();
-            ring.0.reverse();
-            let islands: Vec<LineString<f64>> = union
-                .0
-                .iter()
-                .filter(|q| {
-                    let e = &q.exterior().0;
-                    e.len() >= 2 && {
-                        let probe = Coord {
-                            x: (e[0].x + e[1].x) / 2.0,
-                            y: (e[0].y + e[1].y) / 2.0,
-                        };
-                        !std::ptr::eq(*q, p) && point_in_ring(probe, &ring.0)
-                    }
-                })
-                .map(|q| {
-                    let mut r = q.exterior().clone();
-                    r.0.reverse();
-                    r
-                })
-                .collect();
-            out.push(Polygon::new(ring, islands));
+        for r in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for w in r.0.windows(2) {
+                edges.push((w[1], w[0]));
+            }
         }
     }
-    out
+    assemble(trace_rings(&edges)).0
 }
 
 /// Shortest shared stretch that makes a grid a gap's neighbour, in degrees (about 0.1 mm):

@@ -197,11 +197,7 @@ pub fn assemble(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
     }
     shells.sort_by(|a, b| a.0.total_cmp(&b.0));
     for h in holes {
-        let probe = Coord {
-            x: (h.0[0].x + h.0[1].x) / 2.0,
-            y: (h.0[0].y + h.0[1].y) / 2.0,
-        };
-        if let Some(s) = shells.iter_mut().find(|s| point_in_ring(probe, &s.1.0)) {
+        if let Some(s) = shells.iter_mut().find(|s| ring_inside(&h.0, &s.1.0)) {
             s.2.push(h);
         }
     }
@@ -211,6 +207,33 @@ pub fn assemble(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
             .map(|(_, s, hs)| Polygon::new(s, hs))
             .collect(),
     )
+}
+
+/// Whether ring `inner`, which does not cross `outer` (they may touch at points), lies inside
+/// it: judged at the midpoint of the first edge of `inner` that is not on `outer` (a ring
+/// touching another at one point may touch it at exactly such a midpoint). A ring lying
+/// wholly on `outer` is not inside.
+fn ring_inside(inner: &[Coord<f64>], outer: &[Coord<f64>]) -> bool {
+    inner
+        .windows(2)
+        .map(|w| Coord {
+            x: (w[0].x + w[1].x) / 2.0,
+            y: (w[0].y + w[1].y) / 2.0,
+        })
+        .find(|&m| !point_on_ring(m, outer))
+        .is_some_and(|m| point_in_ring(m, outer))
+}
+
+/// Whether `p` lies exactly on one of the ring's segments (robust orientation test).
+fn point_on_ring(p: Coord<f64>, ring: &[Coord<f64>]) -> bool {
+    ring.windows(2).any(|w| {
+        let (a, b) = (w[0], w[1]);
+        p.x >= a.x.min(b.x)
+            && p.x <= a.x.max(b.x)
+            && p.y >= a.y.min(b.y)
+            && p.y <= a.y.max(b.y)
+            && orient(a, b, p) == 0.0
+    })
 }
 
 /// Even-odd point-in-ring test (points on the ring give an arbitrary answer).
@@ -246,6 +269,23 @@ mod tests {
     use super::*;
     use geo::Area;
     use geo_types::polygon;
+
+    #[test]
+    fn a_ring_touching_another_at_its_edge_midpoint_is_not_inside_it() {
+        use geo_types::coord;
+        // The outline of the complement (clockwise, a square) and a gap (counter-clockwise,
+        // a triangle) whose apex is the midpoint of the square's left edge.
+        let c = |x: f64, y: f64| coord! { x: x, y: y };
+        let outline = LineString(vec![c(0., 0.), c(0., 4.), c(4., 4.), c(4., 0.), c(0., 0.)]);
+        let gap = LineString(vec![c(0., 2.), c(2., 2.), c(2., 3.), c(0., 2.)]);
+        let mp = assemble(vec![gap.clone(), outline.clone()]);
+        assert_eq!(mp.0.len(), 1);
+        assert!(mp.0[0].interiors().is_empty(), "{mp:?}");
+        // A real hole of the triangle is still found.
+        let shell = LineString(vec![c(0., 0.), c(8., 0.), c(8., 8.), c(0., 8.), c(0., 0.)]);
+        let mp = assemble(vec![shell, outline]);
+        assert_eq!(mp.0[0].interiors().len(), 1);
+    }
 
     fn sq(x: f64, y: f64) -> Polygon<f64> {
         polygon![(x: x, y: y), (x: x + 1.0, y: y), (x: x + 1.0, y: y + 1.0), (x: x, y: y + 1.0), (x: x, y: y)]
