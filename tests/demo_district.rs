@@ -222,9 +222,9 @@ fn catalogs_calendar_and_cases_are_there() {
         "{c:.300}"
     );
     let cases = json("cases-sample.json");
-    let list = cases["cases"].as_array().unwrap();
-    assert!(list.len() >= 300, "{} cases", list.len());
-    // Every case's pin lies in the grid it was routed to.
+    let list = cases["reports"].as_array().unwrap();
+    assert!(list.len() >= 300, "{} reports", list.len());
+    // Every report's pin lies in a grid of the district (routing is the engine's, at start).
     let grids = layer("grids.geojson");
     let locator = tessera::spatial::Locator::new(&grids.geometries());
     for c in list {
@@ -232,11 +232,10 @@ fn catalogs_calendar_and_cases_are_there() {
             x: c["location"][0].as_f64().unwrap(),
             y: c["location"][1].as_f64().unwrap(),
         };
-        let hit = locator.locate(at).map(|i| grids.grids[i].key.as_str());
-        assert_eq!(hit, c["grid_code"].as_str(), "case {}", c["id"]);
+        assert!(locator.locate(at).is_some(), "report {}", c["id"]);
     }
     let incident = list.iter().filter(|c| !c["incident_id"].is_null()).count();
-    assert!(incident >= 200, "{incident} cases in the mass incident");
+    assert!(incident >= 200, "{incident} reports in the mass incident");
     let cal = json("calendar/working-calendar.json");
     assert_eq!(cal["timezone"], "Asia/Shanghai");
 }

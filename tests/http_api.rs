@@ -424,14 +424,21 @@ async fn impact_and_limits_on(db: Db) {
     let layer = demo_layer();
     // Move the boundary between two neighbouring grids: give grid A's area entirely to grid B
     // by dropping A and enlarging B (a draft that is still seamless).
-    // Grid A: the grid of the sample's first open case.
-    let a_key = {
-        let text = std::fs::read_to_string(seed_dir().join("cases-sample.json")).unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
-        let cases = v["cases"].as_array().unwrap();
-        let open = cases.iter().find(|c| c["state"] == "open").unwrap();
-        open["grid_code"].as_str().unwrap().to_string()
-    };
+    // Grid A: the grid of an open case reported just now.
+    let pin = geo::InteriorPoint::interior_point(&layer.grids[0].geometry).unwrap();
+    let (s, case) = call(
+        &state,
+        "POST",
+        "/api/v1/cases",
+        Some(
+            json!({"channel": "citizen", "category": "C01", "description": "垃圾满溢",
+                   "lon": pin.x(), "lat": pin.y()})
+            .to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let a_key = case["grid"]["key"].as_str().unwrap().to_string();
     let a = layer.grids.iter().position(|g| g.key == a_key).unwrap();
     let b = layer
         .grids

@@ -51,52 +51,6 @@ impl Urgency {
     }
 }
 
-/// A milestone of the 30135 clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Milestone {
-    /// On site, or accepted by the owner.
-    Accepted,
-    /// A clear reply to the citizen.
-    Replied,
-    /// The matter resolved.
-    Resolved,
-    /// The follow-up visit (回访) done.
-    Visited,
-}
-
-impl Milestone {
-    /// Every milestone in the order a case meets them.
-    pub const ALL: [Milestone; 4] = [
-        Milestone::Accepted,
-        Milestone::Replied,
-        Milestone::Resolved,
-        Milestone::Visited,
-    ];
-
-    /// Seconds from the report within which the milestone is due (the 30135 service level).
-    pub fn due_within_s(self) -> i64 {
-        match self {
-            Milestone::Accepted => ACCEPT_WITHIN_S,
-            Milestone::Replied => REPLY_WITHIN_S,
-            Milestone::Resolved => RESOLVE_WITHIN_S,
-            Milestone::Visited => VISIT_WITHIN_S,
-        }
-    }
-}
-
-const MINUTE: i64 = 60;
-const DAY: i64 = 86_400;
-
-/// 30135: on site or accepted within 30 minutes of the report (seconds).
-pub const ACCEPT_WITHIN_S: i64 = 30 * MINUTE;
-/// 30135: a clear reply within 1 day (seconds).
-pub const REPLY_WITHIN_S: i64 = DAY;
-/// 30135: resolved within 3 days (seconds).
-pub const RESOLVE_WITHIN_S: i64 = 3 * DAY;
-/// 30135: follow-up visit within 5 days (seconds).
-pub const VISIT_WITHIN_S: i64 = 5 * DAY;
-
 /// How long a stage may take: wall-clock minutes or hours, or office time in working hours or
 /// working days ([`WORKING_DAY_S`](crate::cases::worktime::WORKING_DAY_S) each). Written as
 /// text in the policy file: `"30 minutes"`, `"4 hours"`, `"2 working hours"`, `"1 working day"`.
@@ -269,15 +223,6 @@ impl SlaPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_clock_reads_30_1_3_5() {
-        let as_minutes: Vec<i64> = Milestone::ALL
-            .iter()
-            .map(|m| m.due_within_s() / 60)
-            .collect();
-        assert_eq!(as_minutes, [30, 24 * 60, 3 * 24 * 60, 5 * 24 * 60]);
-    }
 
     #[test]
     fn urgency_orders_and_raises() {

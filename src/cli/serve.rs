@@ -64,10 +64,21 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     };
     let store = Store::open(a.database_url.as_deref(), &a.data_dir).await?;
     tracing::info!(backend = store.backend(), "database ready");
-    if crate::demo::seed::seed_if_empty(&store, &source).await? {
+    let seeded = crate::demo::seed::seed_if_empty(&store, &source).await?;
+    if seeded {
         tracing::info!(from = %source.describe(), "seeded the district");
     }
     let state = AppState::load_with(store, sla).await?;
+    if seeded {
+        tracing::info!("driving the sample case history through the case engine");
+        let d = crate::demo::seed::drive_sample_history(&state, &source).await?;
+        tracing::info!(
+            reports = d.reports,
+            incidents = d.incidents,
+            actions = d.actions,
+            "sample case history loaded"
+        );
+    }
     let media = a.data_dir.join("media");
     std::fs::create_dir_all(&media)
         .map_err(|e| anyhow::anyhow!("cannot create the media folder {}: {e}", media.display()))?;

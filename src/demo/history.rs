@@ -1,45 +1,39 @@
-//! A year of synthetic case history for the demo district: a few hundred appeals with their
-//! handling milestones, satisfaction and redos, and one mass incident.
+//! A year of synthetic reports for the demo district, and how the people handling them behave:
+//! a few hundred appeals, one mass incident. The outcomes are not here: at first start
+//! [`crate::demo::import`] drives the reports through the case engine, whose routing, working
+//! calendar deadlines, escalation and incident rule decide what becomes of them.
 //!
 //! [`cases_sample`] builds `cases-sample.json`:
 //! ```text
 //! { "synthetic": true, "note": "…",
-//!   "window": { "from": "2025-04-01", "to": "2026-03-31", "timezone": "Asia/Shanghai" },
-//!   "service_level": { "accept_min": 30, "reply_h": 24, "resolve_h": 72, "visit_h": 120 },
-//!   "cases": [{ "id": "CASE-2025-000001", "incident_id": null | "INC-2025-0001",
-//!               "channel": "citizen_app" | "hotline_12345" | "patrol",
-//!               "category": "C17", "urgency": "red" | "yellow" | "green",
-//!               "reported_at": "2025-11-03T09:14:27+08:00", "location": [lon, lat],
-//!               "grid_code": "370303001001004", "worker_id": "W370303001001004",
-//!               "level": "grid" | "department" | "district", "department": null | "D41",
-//!               "description": "…", "state": "closed" | "open",
-//!               "accepted_at", "replied_at", "resolved_at", "visited_at": "…" | null,
-//!               "overdue": ["resolved", …],
-//!               "satisfaction": null | "satisfied" | "basically_satisfied" | "unsatisfied",
-//!               "redo": null | { "reopened_at", "resolved_at", "visited_at", "satisfaction" } }, …],
-//!   "incidents": [{ "id": "INC-2025-0001", "title": "…", "category": "C07", "level": "district",
-//!                   "department": "D02", "estate": "…", "promised_delivery": "2025-09-23",
-//!                   "grid_code", "community_code", "street_code", "first_reported_at",
-//!                   "last_reported_at", "plan_announced_at", "case_count": 230,
-//!                   "channels": { "citizen_app": 92, … }, "state", "summary" }] }
+//!   "window": { "from": "2025-11-01", "to": "2026-10-31", "timezone": "Asia/Shanghai" },
+//!   "reports": [{ "id": "CASE-2025-000001", "incident_id": null | "INC-2026-0001",
+//!                 "channel": "citizen" | "hotline" | "patrol", "category": "C17",
+//!                 "urgency": "red" | "yellow" | "green",       (the dispatcher's triage)
+//!                 "reported_at": "2025-11-03T09:14:27+08:00", "location": [lon, lat],
+//!                 "description": "…", "external_ticket": "12345-20251103-00012" (hotline),
+//!                 "pace": { "triage": 0.31, "dispatch_min": 4, "on_site": 0.42,
+//!                           "reply": 0.12, "resolve": 0.37 | null, "follow_up": 0.5,
+//!                           "rating": "satisfied" | "basically_satisfied" | "unsatisfied",
+//!                           "redo": null | { "on_site", "resolve", "follow_up", "rating" } } }, …],
+//!   "incidents": [{ "id": "INC-2026-0001", "title": "…", "category": "C07",
+//!                   "department": "D02", "estate": "…", "promised_delivery": "2026-05-23",
+//!                   "grid_code", "community_code", "street_code", "location": [lon, lat],
+//!                   "first_reported_at", "last_reported_at", "plan_announced_at",
+//!                   "report_count": 230, "channels": { "citizen": 92, … }, "summary" }] }
 //! ```
-//! Cases are sorted by `reported_at`; ids count up per year. Times are local (+08:00). The
-//! window is the 12 months ending with `end_date`; the generator's "now" is the end of that
-//! day, so milestones that would fall later are `null` and the case is `open`. A milestone is
-//! `overdue` when it came, or is still missing, after its 30135 deadline counted from the
-//! report: accept 30 min, reply 1 day, resolve 3 days, visit 5 days (calendar time). Replies
-//! and resolutions happen between 08:00 and 20:00 on any day (red cases at any hour); follow-up
-//! visits in office hours, Monday to Friday (public holidays are not modelled here).
+//! A pace is the share of the time the engine allows for a step, from the previous step to the
+//! engine's deadline for that stage; above 1 the step is late. `resolve: null` means the case
+//! is still being worked on when the window ends. Reports are sorted by `reported_at`; ids count
+//! up per year; times are local (+08:00).
 //!
-//! About 260 ordinary cases are spread over the months by category and season (heating in
+//! About 260 ordinary reports are spread over the months by category and season (heating in
 //! winter, drains in the rainy summer, wage arrears before the Spring Festival, school places
 //! in summer), and over grids by population and kind. The incident adds 230 reports about one
-//! housing estate not delivered on time, all in one urban residential grid, over three weeks.
+//! housing estate not delivered on time, all from around the estate, over three weeks.
 
 use crate::cases::calendar::{Date, TIMEZONE};
-use crate::cases::sla::{
-    ACCEPT_WITHIN_S, REPLY_WITHIN_S, RESOLVE_WITHIN_S, Urgency, VISIT_WITHIN_S,
-};
+use crate::cases::sla::Urgency;
 use crate::demo::catalog::{CATEGORIES, Category, Handler};
 use crate::demo::people::GridInfo;
 use crate::spatial::synth::Rng;
@@ -60,9 +54,9 @@ const HOUSING_DEPARTMENT: &str = "D02";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 enum Channel {
-    #[serde(rename = "citizen_app")]
+    #[serde(rename = "citizen")]
     App,
-    #[serde(rename = "hotline_12345")]
+    #[serde(rename = "hotline")]
     Hotline,
     #[serde(rename = "patrol")]
     Patrol,
@@ -74,14 +68,6 @@ enum Satisfaction {
     Satisfied,
     BasicallySatisfied,
     Unsatisfied,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Level {
-    Grid,
-    Department,
-    District,
 }
 
 /// Local times are seconds since 1970-01-01T00:00 in +08:00.
@@ -128,63 +114,6 @@ fn weighted(rng: &mut Rng, weights: impl Iterator<Item = f64> + Clone) -> usize 
 
 fn pick<'a>(rng: &mut Rng, list: &[&'a str]) -> &'a str {
     list[(rng.next_u64() % list.len() as u64) as usize]
-}
-
-/// The same time when in office hours on a weekday, else a random time in the next office
-/// half-day (for phone visits).
-fn office(t: i64, rng: &mut Rng) -> i64 {
-    const AM: (i64, i64) = (8 * HOUR + 30 * MINUTE, 11 * HOUR + 50 * MINUTE);
-    const PM: (i64, i64) = (13 * HOUR + 30 * MINUTE, 17 * HOUR + 20 * MINUTE);
-    let day = date_of(t);
-    let s = t.rem_euclid(DAY);
-    let weekday = !day.is_weekend();
-    if weekday && ((AM.0..=AM.1).contains(&s) || (PM.0..=PM.1).contains(&s)) {
-        return t;
-    }
-    let base = day.days_since_epoch() * DAY;
-    if weekday && s < AM.0 {
-        return base + span(rng, AM.0, AM.1);
-    }
-    if weekday && s < PM.0 {
-        return base + span(rng, PM.0, PM.1);
-    }
-    let mut next = day.add_days(1);
-    while next.is_weekend() {
-        next = next.add_days(1);
-    }
-    let (lo, hi) = if rng.unit() < 0.6 { AM } else { PM };
-    next.days_since_epoch() * DAY + span(rng, lo, hi)
-}
-
-/// Moves a time to when the work can be done (`office`, `daytime` or `asap`).
-type Shift = fn(i64, &mut Rng) -> i64;
-
-/// Any hour: emergencies.
-fn asap(t: i64, _: &mut Rng) -> i64 {
-    t
-}
-
-/// The same time between 08:00 and 20:00, else a random time in the next such span (any day:
-/// staff are on call at weekends).
-fn daytime(t: i64, rng: &mut Rng) -> i64 {
-    let day = date_of(t);
-    match t.rem_euclid(DAY) / HOUR {
-        8..20 => t,
-        h => at(day.add_days(i64::from(h >= 20)), 8, 0) + span(rng, 0, 12 * HOUR),
-    }
-}
-
-/// A time at or after `from`, at a share of the way to `deadline` drawn from `share`, moved by
-/// `shift`; redrawn a few times to meet the deadline, and late only when that fails.
-fn within(rng: &mut Rng, from: i64, deadline: i64, share: (f64, f64), shift: Shift) -> i64 {
-    let room = (deadline - from).max(MINUTE) as f64;
-    for _ in 0..8 {
-        let t = shift(from + (room * rng.range(share.0, share.1)) as i64, rng);
-        if t <= deadline {
-            return t;
-        }
-    }
-    shift(from, rng)
 }
 
 /// Relative hourly volume of reports by channel (index = hour of day).
@@ -418,16 +347,36 @@ fn fill(template: &str, rng: &mut Rng, g: &GridInfo) -> String {
         .replace("{p}", pick(rng, places))
 }
 
-/// Handling times of one case before they are cut at "now".
-#[derive(Debug, Clone)]
-struct Handling {
-    accepted: i64,
-    replied: i64,
-    resolved: Option<i64>,
-    visited: Option<i64>,
-    satisfaction: Satisfaction,
-    redo: Option<[i64; 3]>,
-    redo_satisfaction: Satisfaction,
+/// How the people handling one report behave: each step comes at a share of the time the case
+/// engine allows for it (from the previous step to the engine's deadline for that stage, on the
+/// working calendar); a share above 1 is late. The deadlines themselves are the engine's.
+#[derive(Debug, Clone, Serialize)]
+struct Pace {
+    /// The dispatcher's triage.
+    triage: f64,
+    /// Minutes from triage to dispatch.
+    dispatch_min: i64,
+    /// On site (到场).
+    on_site: f64,
+    /// The reply to the citizen.
+    reply: f64,
+    /// The resolution; absent: still being worked on when the window ends.
+    resolve: Option<f64>,
+    /// The follow-up visit (回访), where the citizen's rating is taken.
+    follow_up: f64,
+    /// The citizen's rating.
+    rating: Satisfaction,
+    /// After an unsatisfied rating: the redo (重办) and its rating.
+    redo: Option<Redo>,
+}
+
+/// The redo round after an unsatisfied rating.
+#[derive(Debug, Clone, Serialize)]
+struct Redo {
+    on_site: f64,
+    resolve: f64,
+    follow_up: f64,
+    rating: Satisfaction,
 }
 
 #[derive(Debug, Clone)]
@@ -438,11 +387,8 @@ struct Draft {
     category: &'static Category,
     urgency: Urgency,
     location: [f64; 2],
-    grid: usize,
     description: String,
-    level: Level,
-    department: Option<&'static str>,
-    handling: Handling,
+    pace: Pace,
 }
 
 /// Satisfaction with `unsatisfied` and `basic` shares.
@@ -457,89 +403,19 @@ fn rate(rng: &mut Rng, unsatisfied: f64, basic: f64) -> Satisfaction {
     }
 }
 
-/// The visit, the rating and the redo after a resolution at `resolved`.
-fn close(
-    rng: &mut Rng,
-    t0: i64,
-    resolved: i64,
-    unsatisfied: f64,
-) -> (i64, Satisfaction, Option<[i64; 3]>, Satisfaction) {
-    let visited = if rng.unit() < 0.04 {
-        office(
-            resolved.max(t0 + VISIT_WITHIN_S) + span(rng, 2 * HOUR, 72 * HOUR),
-            rng,
-        )
+/// A share of the allowed time in `[lo, hi)`, or late (`1.05..late_max`) with probability
+/// `late`.
+fn share(rng: &mut Rng, lo: f64, hi: f64, late: f64, late_max: f64) -> f64 {
+    let s = if rng.unit() < late {
+        rng.range(1.05, late_max)
     } else {
-        let from = resolved + 30 * MINUTE;
-        within(rng, from, t0 + VISIT_WITHIN_S, (0.05, 0.9), office)
+        rng.range(lo, hi)
     };
-    let satisfaction = rate(rng, unsatisfied, 0.15);
-    let mut redo = None;
-    if satisfaction == Satisfaction::Unsatisfied {
-        // Reopened during the visit call, redone within three days, visited again.
-        let reopened = visited + span(rng, 10 * MINUTE, 2 * HOUR);
-        let again = within(
-            rng,
-            reopened + HOUR,
-            reopened + 3 * DAY,
-            (0.1, 0.9),
-            daytime,
-        );
-        let revisit = within(rng, again + HOUR, again + 2 * DAY, (0.05, 0.9), office);
-        redo = Some([reopened, again, revisit]);
-    }
-    let after = if rng.unit() < 0.6 {
-        Satisfaction::Satisfied
-    } else {
-        Satisfaction::BasicallySatisfied
-    };
-    (visited, satisfaction, redo, after)
+    (s * 1000.0).round() / 1000.0
 }
 
-/// Milestones of an ordinary case reported at `t0`.
-fn handle(
-    rng: &mut Rng,
-    t0: i64,
-    channel: Channel,
-    urgency: Urgency,
-    department: bool,
-    code: &str,
-    recent: bool,
-) -> Handling {
-    let hour = t0.rem_euclid(DAY) / HOUR;
-    let accepted = if channel == Channel::Patrol {
-        t0 + span(rng, MINUTE, 5 * MINUTE)
-    } else if !(7..22).contains(&hour) && urgency != Urgency::Red && rng.unit() < 0.2 {
-        // Taken up by the morning shift.
-        let day = date_of(t0).add_days(i64::from(hour >= 22));
-        at(day, 7, 30) + span(rng, 0, 75 * MINUTE)
-    } else if rng.unit() < 0.04 {
-        t0 + span(rng, 31 * MINUTE, 150 * MINUTE)
-    } else {
-        t0 + span(rng, 2 * MINUTE, 28 * MINUTE)
-    };
-    // Emergencies are worked at any hour, the rest in the daytime.
-    let shift: Shift = if urgency == Urgency::Red {
-        asap
-    } else {
-        daytime
-    };
-    let replied = if rng.unit() < 0.04 {
-        shift(t0 + REPLY_WITHIN_S + span(rng, HOUR, 36 * HOUR), rng).max(accepted + 5 * MINUTE)
-    } else {
-        let share = if department {
-            (0.05, 0.8)
-        } else {
-            (0.02, 0.35)
-        };
-        within(
-            rng,
-            accepted + 5 * MINUTE,
-            t0 + REPLY_WITHIN_S,
-            share,
-            shift,
-        )
-    };
+/// The pace of an ordinary report.
+fn pace(rng: &mut Rng, channel: Channel, department: bool, code: &str, recent: bool) -> Pace {
     let hard = matches!(code, "C07" | "C08" | "C09" | "C15" | "C39");
     // A few hard cases reported lately are still being worked on.
     let stuck = recent && rng.unit() < if hard { 0.3 } else { 0.05 };
@@ -550,38 +426,39 @@ fn handle(
     } else {
         0.04
     };
-    let resolved = if rng.unit() < late {
-        shift(t0 + RESOLVE_WITHIN_S + span(rng, 2 * HOUR, 200 * HOUR), rng)
-    } else {
-        let share = if department {
-            (0.15, 0.95)
+    let resolve = share(
+        rng,
+        if department { 0.15 } else { 0.05 },
+        if department { 0.95 } else { 0.5 },
+        late,
+        3.0,
+    );
+    let unsatisfied = if department { 0.08 } else { 0.04 } + if resolve > 1.0 { 0.1 } else { 0.0 };
+    let rating = rate(rng, unsatisfied, 0.15);
+    let redo = (rating == Satisfaction::Unsatisfied).then(|| Redo {
+        on_site: share(rng, 0.05, 0.6, 0.04, 2.0),
+        resolve: share(rng, 0.1, 0.9, 0.05, 2.0),
+        follow_up: share(rng, 0.05, 0.9, 0.04, 1.6),
+        rating: if rng.unit() < 0.6 {
+            Satisfaction::Satisfied
         } else {
-            (0.05, 0.5)
-        };
-        within(
-            rng,
-            replied + 10 * MINUTE,
-            t0 + RESOLVE_WITHIN_S,
-            share,
-            shift,
-        )
-    }
-    .max(replied + 10 * MINUTE);
-    let late_penalty = if resolved > t0 + RESOLVE_WITHIN_S {
-        0.1
-    } else {
-        0.0
-    };
-    let unsatisfied = if department { 0.08 } else { 0.04 } + late_penalty;
-    let (visited, satisfaction, redo, redo_satisfaction) = close(rng, t0, resolved, unsatisfied);
-    Handling {
-        accepted,
-        replied,
-        resolved: (!stuck).then_some(resolved),
-        visited: (!stuck).then_some(visited),
-        satisfaction,
+            Satisfaction::BasicallySatisfied
+        },
+    });
+    Pace {
+        triage: share(rng, 0.02, 0.5, 0.03, 2.5),
+        dispatch_min: span(rng, 1, 12),
+        on_site: if channel == Channel::Patrol {
+            // The worker who found it is there.
+            share(rng, 0.01, 0.05, 0.0, 1.0)
+        } else {
+            share(rng, 0.05, 0.9, 0.04, 4.0)
+        },
+        reply: share(rng, 0.02, if department { 0.8 } else { 0.35 }, 0.04, 2.5),
+        resolve: (!stuck).then_some(resolve),
+        follow_up: share(rng, 0.05, 0.9, 0.04, 1.6),
+        rating,
         redo,
-        redo_satisfaction,
     }
 }
 
@@ -648,10 +525,7 @@ fn ordinary(
         (Urgency::Yellow, true) => Urgency::Red,
         (u, _) => u,
     };
-    let (level, department) = match category.handler {
-        Handler::Grid => (Level::Grid, None),
-        Handler::Department(d) => (Level::Department, Some(d)),
-    };
+    let department = matches!(category.handler, Handler::Department(_));
     let text = fill(pick(rng, templates(category.code)), rng, g);
     let description = match channel {
         Channel::Patrol => format!("网格员巡查发现：{text}"),
@@ -660,15 +534,7 @@ fn ordinary(
     };
     let location = round(points(grid, rng));
     let recent = reported > now - 60 * DAY;
-    let handling = handle(
-        rng,
-        reported,
-        channel,
-        urgency,
-        department.is_some(),
-        category.code,
-        recent,
-    );
+    let pace = pace(rng, channel, department, category.code, recent);
     Draft {
         reported,
         incident: false,
@@ -676,11 +542,8 @@ fn ordinary(
         category,
         urgency,
         location,
-        grid,
         description,
-        level,
-        department,
-        handling,
+        pace,
     }
 }
 
@@ -691,6 +554,7 @@ fn round(p: [f64; 2]) -> [f64; 2] {
 /// What the incident is about, for its record.
 struct IncidentPlan {
     grid: usize,
+    center: [f64; 2],
     estate: &'static str,
     promised: Date,
     plan_at: i64,
@@ -720,6 +584,7 @@ fn incident(
     start: Date,
 ) -> (IncidentPlan, Vec<Draft>) {
     let grid = incident_grid(rng, grids);
+    let center = points(grid, rng);
     let estate = pick(rng, ESTATES);
     let promised = start.add_days(-span(rng, 1, 6));
     // The district's joint meeting gives every owner the developer's committed plan.
@@ -757,22 +622,12 @@ fn incident(
         } else {
             text
         };
-        let location = round(points(grid, rng));
-        let accepted = reported + span(rng, 2 * MINUTE, 25 * MINUTE);
-        let replied = within(
-            rng,
-            accepted + 5 * MINUTE,
-            reported + REPLY_WITHIN_S,
-            (0.05, 0.8),
-            daytime,
-        );
-        let resolved = if reported < plan_at {
-            (plan_at + span(rng, 0, 8 * HOUR)).max(replied + 10 * MINUTE)
-        } else {
-            let deadline = reported + RESOLVE_WITHIN_S;
-            within(rng, replied + 10 * MINUTE, deadline, (0.1, 0.7), daytime)
-        };
-        let (visited, satisfaction, redo, redo_satisfaction) = close(rng, reported, resolved, 0.2);
+        // Owners report from the estate: within about 100 m of its centre.
+        let location = round([
+            center[0] + rng.range(-0.0011, 0.0011),
+            center[1] + rng.range(-0.0009, 0.0009),
+        ]);
+        let pace = pace(rng, channel, true, HOUSING, false);
         drafts.push(Draft {
             reported,
             incident: true,
@@ -780,29 +635,15 @@ fn incident(
             category,
             urgency: category.urgency,
             location,
-            grid,
             description,
-            level: Level::District,
-            department: Some(HOUSING_DEPARTMENT),
-            handling: Handling {
-                accepted,
-                replied,
-                resolved: Some(resolved),
-                visited: Some(visited),
-                satisfaction,
-                redo,
-                redo_satisfaction,
-            },
+            pace,
         });
     }
-    // Once the cluster was recognised (the 20th report) it went up to red.
     drafts.sort_by_key(|d| d.reported);
-    for d in drafts.iter_mut().skip(20) {
-        d.urgency = Urgency::Red;
-    }
     (
         IncidentPlan {
             grid,
+            center: round(center),
             estate,
             promised,
             plan_at,
@@ -812,15 +653,7 @@ fn incident(
 }
 
 #[derive(Debug, Serialize)]
-struct RedoOut {
-    reopened_at: String,
-    resolved_at: Option<String>,
-    visited_at: Option<String>,
-    satisfaction: Option<Satisfaction>,
-}
-
-#[derive(Debug, Serialize)]
-struct CaseOut {
+struct ReportOut {
     id: String,
     incident_id: Option<String>,
     channel: Channel,
@@ -828,19 +661,10 @@ struct CaseOut {
     urgency: Urgency,
     reported_at: String,
     location: [f64; 2],
-    grid_code: String,
-    worker_id: String,
-    level: Level,
-    department: Option<&'static str>,
     description: String,
-    state: &'static str,
-    accepted_at: Option<String>,
-    replied_at: Option<String>,
-    resolved_at: Option<String>,
-    visited_at: Option<String>,
-    overdue: Vec<&'static str>,
-    satisfaction: Option<Satisfaction>,
-    redo: Option<RedoOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_ticket: Option<String>,
+    pace: Pace,
 }
 
 #[derive(Debug, Serialize)]
@@ -848,19 +672,18 @@ struct IncidentOut {
     id: String,
     title: String,
     category: &'static str,
-    level: Level,
     department: &'static str,
     estate: &'static str,
     promised_delivery: String,
     grid_code: String,
     community_code: String,
     street_code: String,
+    location: [f64; 2],
     first_reported_at: String,
     last_reported_at: String,
     plan_announced_at: String,
-    case_count: usize,
+    report_count: usize,
     channels: BTreeMap<&'static str, usize>,
-    state: &'static str,
     summary: String,
 }
 
@@ -872,111 +695,25 @@ struct WindowOut {
 }
 
 #[derive(Debug, Serialize)]
-struct ServiceLevel {
-    accept_min: i64,
-    reply_h: i64,
-    resolve_h: i64,
-    visit_h: i64,
-}
-
-#[derive(Debug, Serialize)]
 struct HistoryDoc {
     synthetic: bool,
     note: &'static str,
     window: WindowOut,
-    service_level: ServiceLevel,
-    cases: Vec<CaseOut>,
+    reports: Vec<ReportOut>,
     incidents: Vec<IncidentOut>,
-}
-
-/// Keeps the leading times that are not after `now`; the rest have not happened yet.
-fn until<const N: usize>(now: i64, times: [Option<i64>; N]) -> [Option<i64>; N] {
-    let mut open = false;
-    times.map(|t| {
-        open |= t.is_none_or(|t| t > now);
-        if open { None } else { t }
-    })
 }
 
 fn channel_key(c: Channel) -> &'static str {
     match c {
-        Channel::App => "citizen_app",
-        Channel::Hotline => "hotline_12345",
+        Channel::App => "citizen",
+        Channel::Hotline => "hotline",
         Channel::Patrol => "patrol",
     }
 }
 
-fn output(
-    d: &Draft,
-    id: String,
-    incident_id: Option<String>,
-    grids: &[GridInfo],
-    now: i64,
-) -> CaseOut {
-    let h = &d.handling;
-    let t0 = d.reported;
-    let [accepted, replied, resolved, visited] = until(
-        now,
-        [Some(h.accepted), Some(h.replied), h.resolved, h.visited],
-    );
-    let deadlines = [
-        ("accepted", accepted, ACCEPT_WITHIN_S),
-        ("replied", replied, REPLY_WITHIN_S),
-        ("resolved", resolved, RESOLVE_WITHIN_S),
-        ("visited", visited, VISIT_WITHIN_S),
-    ];
-    let overdue = deadlines
-        .iter()
-        .filter(|(_, t, limit)| t.unwrap_or(now) > t0 + limit)
-        .map(|(name, _, _)| *name)
-        .collect();
-    let redo = match (visited, h.redo) {
-        (Some(_), Some([a, b, c])) => {
-            let [reopened, again, revisit] = until(now, [Some(a), Some(b), Some(c)]);
-            reopened.map(|r| RedoOut {
-                reopened_at: stamp(r),
-                resolved_at: again.map(stamp),
-                visited_at: revisit.map(stamp),
-                satisfaction: revisit.map(|_| h.redo_satisfaction),
-            })
-        }
-        _ => None,
-    };
-    let pending_redo = visited.is_some()
-        && h.redo.is_some()
-        && redo.as_ref().is_none_or(|r| r.visited_at.is_none());
-    let g = &grids[d.grid];
-    CaseOut {
-        id,
-        incident_id,
-        channel: d.channel,
-        category: d.category.code,
-        urgency: d.urgency,
-        reported_at: stamp(t0),
-        location: d.location,
-        grid_code: g.code.clone(),
-        worker_id: format!("W{}", g.code),
-        level: d.level,
-        department: d.department,
-        description: d.description.clone(),
-        state: if visited.is_some() && !pending_redo {
-            "closed"
-        } else {
-            "open"
-        },
-        accepted_at: accepted.map(stamp),
-        replied_at: replied.map(stamp),
-        resolved_at: resolved.map(stamp),
-        visited_at: visited.map(stamp),
-        overdue,
-        satisfaction: visited.map(|_| h.satisfaction),
-        redo,
-    }
-}
-
-/// `cases-sample.json`: about 490 cases over the 12 months ending with `end_date`
-/// (year, month, day; an impossible month or day is clamped into range), 230 of them one mass
-/// incident. `points(i, rng)` must return a WGS84 `[lon, lat]` inside `grids[i]`. With no grids
+/// `cases-sample.json`: about 490 reports over the 12 months ending with `end_date`
+/// (year, month, day; an impossible month or day is clamped into range), 230 of them about one
+/// housing estate, each with the pace of its handling. `points(i, rng)` must return a WGS84 `[lon, lat]` inside `grids[i]`. With no grids
 /// there are no cases.
 ///
 /// ```
@@ -988,7 +725,8 @@ fn output(
 ///     households: 320, population: 870, village: false,
 /// };
 /// let doc = cases_sample(&[grid], &|_, rng| [118.05 + rng.range(0.0, 0.001), 36.80], 1, (2026, 3, 31));
-/// assert_eq!(doc["incidents"][0]["case_count"], 230);
+/// assert_eq!(doc["incidents"][0]["report_count"], 230);
+/// assert!(doc["reports"][0]["pace"]["on_site"].as_f64().is_some());
 /// assert_eq!(doc["window"]["from"], "2025-04-01");
 /// ```
 pub fn cases_sample(
@@ -1030,51 +768,63 @@ pub fn cases_sample(
     drafts.sort_by_key(|d| d.reported);
     let incident_id = plan.as_ref().map(|(_, s)| format!("INC-{}-0001", s.year));
     let mut per_year: BTreeMap<i32, usize> = BTreeMap::new();
-    let cases: Vec<CaseOut> = drafts
+    let reports: Vec<ReportOut> = drafts
         .iter()
         .map(|d| {
-            let y = date_of(d.reported).year;
-            let seq = per_year.entry(y).or_insert(0);
+            let date = date_of(d.reported);
+            let seq = per_year.entry(date.year).or_insert(0);
             *seq += 1;
-            let id = format!("CASE-{y}-{seq:06}");
-            let inc = if d.incident {
-                incident_id.clone()
-            } else {
-                None
-            };
-            output(d, id, inc, grids, now)
+            ReportOut {
+                id: format!("CASE-{}-{seq:06}", date.year),
+                incident_id: if d.incident {
+                    incident_id.clone()
+                } else {
+                    None
+                },
+                channel: d.channel,
+                category: d.category.code,
+                urgency: d.urgency,
+                reported_at: stamp(d.reported),
+                location: d.location,
+                description: d.description.clone(),
+                external_ticket: (d.channel == Channel::Hotline).then(|| {
+                    format!(
+                        "12345-{:04}{:02}{:02}-{seq:05}",
+                        date.year, date.month, date.day
+                    )
+                }),
+                pace: d.pace.clone(),
+            }
         })
         .collect();
     let incidents = plan
         .into_iter()
         .zip(incident_id)
         .map(|((p, _), id)| {
-            let mine: Vec<(&Draft, &CaseOut)> =
-                drafts.iter().zip(&cases).filter(|(d, _)| d.incident).collect();
+            let mine: Vec<&Draft> = drafts.iter().filter(|d| d.incident).collect();
             let mut channels = BTreeMap::new();
-            for (d, _) in &mine {
+            for d in &mine {
                 *channels.entry(channel_key(d.channel)).or_insert(0) += 1;
             }
             let g = &grids[p.grid];
-            let first = mine.first().map(|(d, _)| d.reported).unwrap_or(p.plan_at);
-            let last = mine.last().map(|(d, _)| d.reported).unwrap_or(p.plan_at);
+            let first = mine.first().map(|d| d.reported).unwrap_or(p.plan_at);
+            let last = mine.last().map(|d| d.reported).unwrap_or(p.plan_at);
             IncidentOut {
                 id,
                 title: format!("{}项目逾期交付群体性诉求", p.estate),
                 category: HOUSING,
-                level: Level::District,
                 department: HOUSING_DEPARTMENT,
                 estate: p.estate,
                 promised_delivery: p.promised.to_string(),
                 grid_code: g.code.clone(),
                 community_code: g.community_code.clone(),
                 street_code: g.street_code.clone(),
+                location: p.center,
                 first_reported_at: stamp(first),
                 last_reported_at: stamp(last),
                 plan_announced_at: stamp(p.plan_at),
-                case_count: mine.len(),
+                report_count: mine.len(),
                 channels,
-                state: if mine.iter().all(|(_, c)| c.state == "closed") { "closed" } else { "open" },
                 summary: format!(
                     "{}（{}，{}）业主集中反映房屋逾期交付，合并为一个群体性诉求，由区级牵头、住建部门\
                      会同街道协调开发商，于{}公布交付计划。",
@@ -1089,19 +839,15 @@ pub fn cases_sample(
     let doc = HistoryDoc {
         synthetic: true,
         note: "Synthetic demo case history: the appeals, people, places and the housing estate \
-               are made up; the volumes and timings only imitate a real service center.",
+               are made up; the volumes and the pace of handling only imitate a real service \
+               center. Routing, deadlines, overdue stages, escalations and mass incidents are \
+               the case engine's, when the reports are driven through it at first start.",
         window: WindowOut {
             from: start.to_string(),
             to: end.to_string(),
             timezone: TIMEZONE,
         },
-        service_level: ServiceLevel {
-            accept_min: ACCEPT_WITHIN_S / MINUTE,
-            reply_h: REPLY_WITHIN_S / HOUR,
-            resolve_h: RESOLVE_WITHIN_S / HOUR,
-            visit_h: VISIT_WITHIN_S / HOUR,
-        },
-        cases,
+        reports,
         incidents,
     };
     match serde_json::to_value(&doc) {
@@ -1162,7 +908,7 @@ mod tests {
     }
 
     fn cases(doc: &Value) -> Vec<Value> {
-        doc["cases"].as_array().cloned().unwrap_or_default()
+        doc["reports"].as_array().cloned().unwrap_or_default()
     }
 
     fn time(v: &Value) -> Option<String> {
@@ -1188,74 +934,44 @@ mod tests {
     }
 
     #[test]
-    fn milestones_are_ordered_and_states_consistent() {
-        for c in (0..8).flat_map(|seed| cases(&sample(seed))) {
-            let mut seq: Vec<String> = [
-                "reported_at",
-                "accepted_at",
-                "replied_at",
-                "resolved_at",
-                "visited_at",
-            ]
+    fn paces_are_shares_of_the_engines_allowed_time_mostly_in_time() {
+        let all = cases(&sample(11));
+        let n = all.len() as f64;
+        let (mut steps, mut late) = (0.0, 0.0);
+        for c in &all {
+            let p = &c["pace"];
+            for k in ["triage", "on_site", "reply", "resolve", "follow_up"] {
+                if let Some(x) = p[k].as_f64() {
+                    assert!(x > 0.0 && x < 4.0, "{k} {x} in {c}");
+                    steps += 1.0;
+                    late += f64::from(x > 1.0);
+                }
+            }
+            assert!((1..12).contains(&p["dispatch_min"].as_i64().unwrap_or(0)));
+            // A redo exactly when the citizen is unsatisfied.
+            assert_eq!(p["redo"].is_object(), p["rating"] == "unsatisfied", "{c}");
+        }
+        assert!(late / steps < 0.1 && late > 0.0, "late {late} of {steps}");
+        let stuck = all
             .iter()
-            .map_while(|k| time(&c[*k]))
-            .collect();
-            if !c["redo"].is_null() {
-                assert_eq!(c["satisfaction"], "unsatisfied", "{c}");
-                let r = &c["redo"];
-                seq.extend(
-                    ["reopened_at", "resolved_at", "visited_at"]
-                        .iter()
-                        .map_while(|k| time(&r[*k])),
-                );
-            }
-            assert!(seq.windows(2).all(|w| w[0] <= w[1]), "{c}");
-            assert!(
-                seq.iter()
-                    .all(|t| t.as_str() <= "2026-03-31T23:59:59+08:00")
-            );
-            let closed = c["state"] == "closed";
+            .filter(|c| c["pace"]["resolve"].is_null())
+            .count() as f64;
+        assert!(stuck > 0.0 && stuck / n < 0.05, "stuck {stuck} of {n}");
+        assert!(all.iter().any(|c| c["pace"]["rating"] == "unsatisfied"));
+        let channels: BTreeSet<_> = all.iter().map(|c| c["channel"].to_string()).collect();
+        assert_eq!(channels.len(), 3);
+        // Hotline reports carry their 12345 work order number.
+        for c in &all {
             assert_eq!(
-                closed,
-                !c["visited_at"].is_null()
-                    && (c["redo"].is_null() || !c["redo"]["visited_at"].is_null()),
+                c["channel"] == "hotline",
+                c["external_ticket"].is_string(),
                 "{c}"
             );
-            assert_eq!(
-                c["satisfaction"].is_null(),
-                c["visited_at"].is_null(),
-                "{c}"
-            );
-            let dept = c["department"].as_str();
-            match c["level"].as_str() {
-                Some("grid") => assert!(dept.is_none()),
-                _ => assert!(dept.is_some_and(|d| crate::demo::catalog::unit_by_code(d).is_some())),
-            }
         }
     }
 
     #[test]
-    fn mostly_on_time_mostly_closed() {
-        let all = cases(&sample(11));
-        let n = all.len() as f64;
-        let closed = all.iter().filter(|c| c["state"] == "closed").count() as f64;
-        let late = all
-            .iter()
-            .filter(|c| c["overdue"].as_array().is_some_and(|o| !o.is_empty()))
-            .count() as f64;
-        let unhappy = all
-            .iter()
-            .filter(|c| c["satisfaction"] == "unsatisfied")
-            .count();
-        assert!(closed / n > 0.85 && closed < n, "closed {closed} of {n}");
-        assert!(late / n < 0.35 && late > 0.0, "late {late} of {n}");
-        assert!(unhappy > 0);
-        let channels: BTreeSet<_> = all.iter().map(|c| c["channel"].to_string()).collect();
-        assert_eq!(channels.len(), 3);
-    }
-
-    #[test]
-    fn one_mass_incident_in_one_urban_grid() {
+    fn one_mass_incident_reported_around_one_estate() {
         let doc = sample(5);
         let all = cases(&doc);
         let incidents = doc["incidents"].as_array().cloned().unwrap_or_default();
@@ -1266,16 +982,23 @@ mod tests {
             .filter(|c| c["incident_id"] == inc["id"])
             .collect();
         assert!(mine.len() >= 200);
-        assert_eq!(inc["case_count"], mine.len());
-        let grid_codes: BTreeSet<_> = mine.iter().map(|c| c["grid_code"].to_string()).collect();
-        assert_eq!(grid_codes.len(), 1);
+        assert_eq!(inc["report_count"], mine.len());
         let code = inc["grid_code"].as_str().unwrap_or_default();
         let g = grids().into_iter().find(|g| g.code == code);
         assert!(g.is_some_and(|g| !g.village && g.kind == "residential"));
-        assert!(
-            mine.iter()
-                .all(|c| c["category"] == HOUSING && c["level"] == "district")
+        // Within the incident rule's 300 m of the estate (about 0.0011° × 0.0009°).
+        let (x0, y0) = (
+            inc["location"][0].as_f64().unwrap(),
+            inc["location"][1].as_f64().unwrap(),
         );
+        for c in &mine {
+            assert_eq!(c["category"], HOUSING);
+            let (x, y) = (
+                c["location"][0].as_f64().unwrap(),
+                c["location"][1].as_f64().unwrap(),
+            );
+            assert!((x - x0).abs() <= 0.0012 && (y - y0).abs() <= 0.001, "{c}");
+        }
         let channels: BTreeSet<_> = mine.iter().map(|c| c["channel"].to_string()).collect();
         assert!(channels.len() >= 2);
         let texts: BTreeSet<_> = mine.iter().map(|c| c["description"].to_string()).collect();
@@ -1291,25 +1014,11 @@ mod tests {
             (7..=30).contains(&(days(&last) - days(&first))),
             "{first} {last}"
         );
-        assert_eq!(
-            all.iter().filter(|c| !c["incident_id"].is_null()).count(),
-            mine.len()
-        );
+        assert!(time(&inc["plan_announced_at"]).unwrap_or_default() > first);
     }
 
     #[test]
-    fn every_grid_exists_and_every_category_has_text() {
-        let codes: BTreeSet<String> = grids().into_iter().map(|g| g.code).collect();
-        for c in cases(&sample(3)) {
-            assert!(
-                c["grid_code"].as_str().is_some_and(|g| codes.contains(g)),
-                "{c}"
-            );
-            assert_eq!(
-                c["worker_id"],
-                format!("W{}", c["grid_code"].as_str().unwrap_or(""))
-            );
-        }
+    fn every_category_has_text() {
         for c in CATEGORIES {
             assert!(
                 !templates(c.code)[0].starts_with("群众"),
@@ -1390,28 +1099,10 @@ mod tests {
         ) + 7;
         assert_eq!(stamp(t), "2026-01-02T09:05:07+08:00");
         let mut rng = Rng::new(1);
-        // Friday 18:00 → Monday morning.
-        let monday = office(
-            at(
-                Date {
-                    year: 2026,
-                    month: 1,
-                    day: 2,
-                },
-                18,
-                0,
-            ),
-            &mut rng,
-        );
-        let monday = stamp(monday);
-        assert!(
-            monday.starts_with("2026-01-05T") && monday[11..] > *"08:30" && monday[11..] < *"17:21",
-            "{monday}"
-        );
-        assert_eq!(office(t + HOUR, &mut rng), t + HOUR);
-        assert_eq!(
-            until(10, [Some(1), Some(11), Some(5)]),
-            [Some(1), None, None]
-        );
+        for _ in 0..100 {
+            let x = share(&mut rng, 0.1, 0.5, 0.0, 2.0);
+            assert!((0.1..=0.5).contains(&x));
+            assert!(share(&mut rng, 0.1, 0.5, 1.0, 2.0) > 1.0);
+        }
     }
 }

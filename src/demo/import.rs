@@ -1,25 +1,92 @@
-//! Loads the demo district's sample history (`cases-sample.json`: a year of appeals) into the
-//! case tables as real cases: each sample case is submitted and then driven through the case
-//! engine (`CaseFacts::apply`) with its recorded times — triage and dispatch at the report,
-//! then on site, reply, resolution, the citizen's rating (an unsatisfied one reopens it for a
-//! redo), the follow-up visit and closing — so the read side and the statistics have a year of
-//! data from the first start. A mass incident of the sample becomes a parent case handled at the
-//! district level (on site at the first report, its plan as the reply and resolution, closed
-//! after the last follow-up visit); its reports are submitted and merged into it, and follow it.
+//! Drives the demo district's sample history (`cases-sample.json`: a year of reports and how
+//! the people handling them behave) through the case engine, so the read side and the
+//! statistics have a year of real cases from the first start.
+//!
+//! Nothing about a case's outcome comes from the file: every report is submitted through the
+//! same intake as `POST /api/v1/cases` (located and routed to its grid's worker on duty or its
+//! category's department, gathered into a mass incident by the incident rule), and every step
+//! goes through the same action code as `POST /api/v1/cases/{id}/actions`, with the engine's
+//! deadlines on the working calendar. The file gives only the reports and each step's pace: a
+//! share of the time the engine allows from the previous step to that stage's deadline (above
+//! 1 is late). The engine's clock ([`crate::http::Clock`]) is set to each step's time, in time
+//! order over all cases, and the escalation ticker runs every hour of the year in between, so
+//! overdue stages are escalated as they would have been. A mass incident the engine forms is
+//! handled at the district level as its sample entry says (the plan announced as the reply and
+//! resolution, then the follow-up visit); its reports follow it. Steps that would fall after
+//! the sample's window are not taken: those cases are still open.
 
-use crate::cases::calendar::{Date, shanghai_local, shanghai_unix};
-use crate::cases::lifecycle::{Action, Assignee, CaseFacts, Level, Satisfaction};
+use crate::cases::calendar::{Date, shanghai_unix};
+use crate::cases::lifecycle::{Action, CaseState, Satisfaction};
 use crate::cases::sla::Urgency;
-use crate::store::Store;
-use crate::store::cases::{CaseEvent, NewCase};
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use crate::http::cases::{NewCaseRequest, apply, deadlines_of, submit};
+use crate::http::{ApiError, AppState};
+use crate::spatial::crs::Crs;
+use serde::Deserialize;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
+
+/// Seconds between two runs of the escalation ticker while the history is driven.
+const TICK_S: i64 = 3_600;
+
+#[derive(Debug, Clone, Deserialize)]
+struct Sample {
+    window: Window,
+    reports: Vec<Report>,
+    #[serde(default)]
+    incidents: Vec<Incident>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Window {
+    to: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Report {
+    id: String,
+    incident_id: Option<String>,
+    channel: String,
+    category: String,
+    urgency: Urgency,
+    reported_at: String,
+    location: [f64; 2],
+    description: String,
+    #[serde(default)]
+    external_ticket: Option<String>,
+    pace: Pace,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Pace {
+    triage: f64,
+    dispatch_min: i64,
+    on_site: f64,
+    reply: f64,
+    resolve: Option<f64>,
+    follow_up: f64,
+    rating: Satisfaction,
+    redo: Option<Redo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Redo {
+    on_site: f64,
+    resolve: f64,
+    follow_up: f64,
+    rating: Satisfaction,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Incident {
+    id: String,
+    plan_announced_at: String,
+    summary: String,
+}
 
 /// Unix seconds of a sample time `2025-11-03T18:37:29+08:00`.
-fn at(v: &Value) -> Option<i64> {
-    let t = v.as_str()?;
+fn at(t: &str) -> Option<i64> {
     let n = |a: usize, b: usize| t.get(a..b)?.parse::<i64>().ok();
-    if !t.ends_with("+08:00") {
+    if !t.ends_with("+08:00") || t.len() != 25 {
         return None;
     }
     Date::new(n(0, 4)? as i32, n(5, 7)? as u32, n(8, 10)? as u32)?;
@@ -34,289 +101,344 @@ fn at(v: &Value) -> Option<i64> {
     )
 }
 
-fn satisfaction(v: &Value) -> Option<Satisfaction> {
-    serde_json::from_value(v.clone()).ok()
+/// What a scheduled step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    /// Submit report `r`.
+    Submit,
+    Triage,
+    Dispatch,
+    OnSite,
+    Reply,
+    Resolve,
+    /// The follow-up visit: the rating taken, then the visit recorded (and the case closed
+    /// when the citizen is satisfied).
+    Visit,
+    /// The parent of a mass incident: triaged, dispatched and on site at once.
+    IncidentStart,
+    IncidentPlan,
+    IncidentVisit,
 }
 
-/// The actions of a sample case after its submission, with their times.
-fn actions(c: &Value, reported: i64, urgency: Urgency) -> Vec<(Action, i64)> {
-    let mut out = vec![
-        (
-            Action::Triage {
-                urgency,
-                category: None,
-            },
-            reported,
-        ),
-        (Action::Dispatch { assignee: None }, reported),
-    ];
-    let round = |out: &mut Vec<(Action, i64)>,
-                 accepted: Option<i64>,
-                 replied: Option<i64>,
-                 resolved: Option<i64>| {
-        let Some(a) = accepted else { return false };
-        out.push((Action::Accept, a));
-        if let Some(r) = replied {
-            out.push((
-                Action::Reply {
-                    text: "已回复市民 (imported)".into(),
-                },
-                r,
-            ));
+/// A step of report `report` (an index) on case `case` (0 before it exists) at `t`.
+type Scheduled = Reverse<(i64, u64, Step, usize, i64)>;
+
+/// What driving the history did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Driven {
+    /// Reports submitted.
+    pub reports: usize,
+    /// Mass incidents the engine formed.
+    pub incidents: usize,
+    /// Actions applied (escalations included).
+    pub actions: usize,
+}
+
+struct Driver<'a> {
+    state: &'a AppState,
+    sample: &'a Sample,
+    queue: BinaryHeap<Scheduled>,
+    seq: u64,
+    /// Incident parents handled, by case id.
+    parents: HashSet<i64>,
+    /// Whether report `i` is in its redo round.
+    redo: Vec<bool>,
+    end: i64,
+    driven: Driven,
+}
+
+impl Driver<'_> {
+    fn schedule(&mut self, t: i64, step: Step, report: usize, case: i64) {
+        if t <= self.end {
+            self.seq += 1;
+            self.queue.push(Reverse((t, self.seq, step, report, case)));
         }
-        match resolved {
-            Some(r) => {
-                out.push((
-                    Action::Resolve {
-                        note: "已办结 (imported)".into(),
-                    },
-                    r,
-                ));
-                true
+    }
+
+    /// When a step at `share` of the time to `due` after `from` comes (at least a minute on).
+    fn when(from: i64, due: Option<i64>, share: f64) -> i64 {
+        let room = match due {
+            Some(d) if d > from => d - from,
+            _ => 3_600,
+        };
+        from + ((room as f64 * share) as i64).max(60)
+    }
+
+    async fn act(
+        &mut self,
+        case: i64,
+        actor: &str,
+        action: Action,
+    ) -> Result<Option<crate::store::cases::StoredCase>, ApiError> {
+        let Some(c) = self.state.0.store.case(case).await? else {
+            return Ok(None);
+        };
+        let version = c.facts.version;
+        match apply(self.state, c, version, actor, action).await {
+            Ok(c) => {
+                self.driven.actions += 1;
+                Ok(Some(c))
             }
-            None => false,
+            // Merged into an incident, or escalated meanwhile: it follows its own course.
+            Err(e) if e.code == "illegal_transition" => Ok(None),
+            Err(e) => Err(e),
         }
-    };
-    if !round(
-        &mut out,
-        at(&c["accepted_at"]),
-        at(&c["replied_at"]),
-        at(&c["resolved_at"]),
-    ) {
-        return out;
     }
-    let (mut visited, mut rating) = (at(&c["visited_at"]), satisfaction(&c["satisfaction"]));
-    if let Some(redo) = c.get("redo").filter(|r| r.is_object()) {
-        let Some(reopened) = at(&redo["reopened_at"]) else {
-            return out;
-        };
-        out.push((
-            Action::Rate {
-                satisfaction: Satisfaction::Unsatisfied,
-                comment: None,
-            },
-            reopened,
-        ));
-        if !round(&mut out, Some(reopened), None, at(&redo["resolved_at"])) {
-            return out;
-        }
-        visited = at(&redo["visited_at"]);
-        rating = satisfaction(&redo["satisfaction"]);
-    }
-    let Some(v) = visited else { return out };
-    if let Some(s) = rating.filter(|s| *s != Satisfaction::Unsatisfied) {
-        out.push((
-            Action::Rate {
-                satisfaction: s,
-                comment: None,
-            },
-            v,
-        ));
-    }
-    out.push((
-        Action::FollowUp {
-            note: "回访 (imported)".into(),
-        },
-        v,
-    ));
-    out.push((Action::Close, v));
-    out
-}
 
-fn random_token() -> Result<String, crate::store::StoreError> {
-    let mut token = [0u8; 16];
-    getrandom::fill(&mut token).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
-    Ok(token.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Applies the steps through the engine, as events, stopping at the first it refuses.
-fn drive(facts: &mut CaseFacts, steps: Vec<(Action, i64)>) -> Vec<CaseEvent> {
-    let mut events = Vec::new();
-    for (action, t) in steps {
-        if facts.apply(&action, t).is_err() {
-            break;
-        }
-        events.push(CaseEvent {
-            seq: facts.version,
-            at: t,
-            actor: "import".into(),
-            action: serde_json::to_value(&action).unwrap_or_default(),
-        });
-    }
-    events
-}
-
-/// Imports every sample case not imported before (the sample id is the idempotency key).
-/// Returns how many were imported.
-pub async fn import_sample_cases(
-    store: &Store,
-    sample: &Value,
-    workers: &Value,
-    departments: &Value,
-) -> Result<usize, crate::store::StoreError> {
-    let worker_name: HashMap<&str, &str> = workers["workers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| Some((w["id"].as_str()?, w["name"].as_str()?)))
-        .collect();
-    let dept_name: HashMap<&str, &str> = departments["departments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(
-            departments["mediation_committees"]
-                .as_array()
-                .into_iter()
-                .flatten(),
-        )
-        .filter_map(|d| Some((d["code"].as_str()?, d["name_zh"].as_str()?)))
-        .collect();
-    let mut imported = 0;
-    // Incidents first: their parents, by sample incident id.
-    let mut parents: HashMap<String, i64> = HashMap::new();
-    for inc in sample["incidents"].as_array().into_iter().flatten() {
-        let (Some(iid), Some(first), Some(category)) = (
-            inc["id"].as_str(),
-            at(&inc["first_reported_at"]),
-            inc["category"].as_str(),
-        ) else {
-            continue;
-        };
-        let code = inc["department"].as_str().unwrap_or_default();
-        let assignee = Assignee::Department {
-            code: code.into(),
-            name: dept_name.get(code).copied().unwrap_or_default().into(),
-        };
-        let mut facts = CaseFacts::submitted(first, category, Urgency::Red, assignee.clone());
-        facts.level = Level::District;
-        facts.grid = inc["grid_code"].as_str().map(str::to_string);
-        let last_visit = sample["cases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| c["incident_id"] == iid)
-            .filter_map(|c| at(&c["visited_at"]))
-            .max();
-        let mut steps = vec![
-            (
-                Action::Triage {
+    async fn run(&mut self, t: i64, step: Step, r: usize, case: i64) -> Result<(), ApiError> {
+        let sample = self.sample;
+        let report = &sample.reports[r];
+        let pace = &report.pace;
+        let redo = self.redo[r];
+        match step {
+            Step::Submit => {
+                let req = NewCaseRequest {
+                    channel: serde_json::from_value(serde_json::json!(report.channel)).map_err(
+                        |e| {
+                            ApiError::internal(&format!(
+                                "sample {}: channel {:?}: {e}",
+                                report.id, report.channel
+                            ))
+                        },
+                    )?,
+                    category: report.category.clone(),
+                    description: report.description.clone(),
+                    lon: Some(report.location[0]),
+                    lat: Some(report.location[1]),
+                    crs: Crs::Wgs84,
+                    address: None,
+                    external_ticket: report.external_ticket.clone(),
+                    operator: (report.channel == "hotline").then(|| "12345 话务员".to_string()),
+                    reporter: (report.channel == "patrol").then(|| "网格员".to_string()),
+                    contact: None,
+                };
+                let (c, created) =
+                    submit(self.state, Some(format!("sample:{}", report.id)), req).await?;
+                if !created {
+                    return Ok(());
+                }
+                self.driven.reports += 1;
+                match c.facts.merged_into {
+                    Some(parent) => self.incident_formed(t, parent, r).await?,
+                    None => {
+                        let d = deadlines_of(self.state, &c.facts);
+                        let next = Self::when(t, d.triage_by, pace.triage);
+                        self.schedule(next, Step::Triage, r, c.id);
+                    }
+                }
+            }
+            Step::Triage => {
+                let action = Action::Triage {
+                    urgency: report.urgency,
+                    category: None,
+                };
+                if self.act(case, "dispatcher", action).await?.is_some() {
+                    self.schedule(t + pace.dispatch_min * 60, Step::Dispatch, r, case);
+                }
+            }
+            Step::Dispatch => {
+                let action = Action::Dispatch { assignee: None };
+                if let Some(c) = self.act(case, "dispatcher", action).await? {
+                    let d = deadlines_of(self.state, &c.facts);
+                    self.schedule(
+                        Self::when(t, d.on_site_by, pace.on_site),
+                        Step::OnSite,
+                        r,
+                        case,
+                    );
+                }
+            }
+            Step::OnSite => {
+                let share = match (&pace.redo, redo) {
+                    (Some(x), true) => x.resolve,
+                    _ => pace.reply,
+                };
+                if let Some(c) = self.act(case, "handler", Action::Accept).await? {
+                    let d = deadlines_of(self.state, &c.facts);
+                    if redo {
+                        self.schedule(Self::when(t, d.resolve_by, share), Step::Resolve, r, case);
+                    } else {
+                        self.schedule(Self::when(t, d.reply_by, share), Step::Reply, r, case);
+                    }
+                }
+            }
+            Step::Reply => {
+                let action = Action::Reply {
+                    text: "已联系市民，说明处理安排。".into(),
+                };
+                if let (Some(c), Some(share)) =
+                    (self.act(case, "handler", action).await?, pace.resolve)
+                {
+                    let d = deadlines_of(self.state, &c.facts);
+                    self.schedule(Self::when(t, d.resolve_by, share), Step::Resolve, r, case);
+                }
+            }
+            Step::Resolve => {
+                let action = Action::Resolve {
+                    note: if redo {
+                        "重办完成。".into()
+                    } else {
+                        "已办结。".into()
+                    },
+                };
+                if let Some(c) = self.act(case, "handler", action).await? {
+                    let share = match (&pace.redo, redo) {
+                        (Some(x), true) => x.follow_up,
+                        _ => pace.follow_up,
+                    };
+                    let d = deadlines_of(self.state, &c.facts);
+                    self.schedule(Self::when(t, d.follow_up_by, share), Step::Visit, r, case);
+                }
+            }
+            Step::Visit => {
+                let rating = match (&pace.redo, redo) {
+                    (Some(x), true) => x.rating,
+                    _ => pace.rating,
+                };
+                let action = Action::Rate {
+                    satisfaction: rating,
+                    comment: None,
+                };
+                let Some(c) = self.act(case, "citizen", action).await? else {
+                    return Ok(());
+                };
+                if c.facts.state == CaseState::Dispatched {
+                    // Unsatisfied: redone by the same owner.
+                    self.redo[r] = true;
+                    let share = pace.redo.as_ref().map_or(0.5, |x| x.on_site);
+                    let d = deadlines_of(self.state, &c.facts);
+                    self.schedule(Self::when(t, d.on_site_by, share), Step::OnSite, r, case);
+                    return Ok(());
+                }
+                let visit = Action::FollowUp {
+                    note: "回访：市民对办理结果表示认可。".into(),
+                };
+                if self.act(case, "visitor", visit).await?.is_some() {
+                    self.act(case, "visitor", Action::Close).await?;
+                }
+            }
+            Step::IncidentStart => {
+                let triage = Action::Triage {
                     urgency: Urgency::Red,
                     category: None,
-                },
-                first,
-            ),
-            (Action::Dispatch { assignee: None }, first),
-            (Action::Accept, first),
-        ];
-        if let Some(plan) = at(&inc["plan_announced_at"]) {
-            let summary = inc["summary"].as_str().unwrap_or_default().to_string();
-            steps.push((
-                Action::Reply {
+                };
+                if self.act(case, "dispatcher", triage).await?.is_some() {
+                    let dispatch = Action::Dispatch { assignee: None };
+                    if self.act(case, "dispatcher", dispatch).await?.is_some() {
+                        self.act(case, "handler", Action::Accept).await?;
+                    }
+                }
+            }
+            Step::IncidentPlan => {
+                let Some(summary) = self.incident_of(r).map(|i| i.summary.clone()) else {
+                    return Ok(());
+                };
+                let reply = Action::Reply {
                     text: summary.clone(),
-                },
-                plan,
-            ));
-            steps.push((Action::Resolve { note: summary }, plan));
-            if let (Some(v), true) = (last_visit, inc["state"] == "closed") {
-                steps.push((
-                    Action::FollowUp {
-                        note: "回访 (imported)".into(),
-                    },
-                    v,
-                ));
-                steps.push((Action::Close, v));
+                };
+                self.act(case, "handler", reply).await?;
+                let resolve = Action::Resolve { note: summary };
+                if let Some(c) = self.act(case, "handler", resolve).await? {
+                    let d = deadlines_of(self.state, &c.facts);
+                    self.schedule(
+                        Self::when(t, d.follow_up_by, 0.6),
+                        Step::IncidentVisit,
+                        r,
+                        case,
+                    );
+                }
+            }
+            Step::IncidentVisit => {
+                let visit = Action::FollowUp {
+                    note: "回访：业主代表确认交付计划已按期推进。".into(),
+                };
+                if self.act(case, "visitor", visit).await?.is_some() {
+                    self.act(case, "visitor", Action::Close).await?;
+                }
             }
         }
-        let (date, _) = shanghai_local(first);
-        let new = NewCase {
-            idempotency_key: Some(format!("sample:{iid}")),
-            day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
-            tracking_token: random_token()?,
-            channel: "incident".into(),
-            pin: None,
-            grid: facts.grid.clone(),
-            intake: json!({
-                "channel": "incident",
-                "report": {"description": format!("{} — {}", inc["title"].as_str().unwrap_or_default(), inc["summary"].as_str().unwrap_or_default()),
-                           "sample_id": iid, "reports": inc["case_count"]},
-                "route": {"reason": "imported mass incident of the demo district's sample history", "level": Level::District, "assignee": assignee},
-            }),
-            facts: facts.clone(),
-            actor: "import".into(),
-        };
-        let events = drive(&mut facts, steps);
-        // A parent imported before (same key) is found and answered, as on a retry.
-        let (parent, _) = store.insert_case_with(&new, &events, &facts).await?;
-        parents.insert(iid.to_string(), parent.id);
+        Ok(())
     }
-    for c in sample["cases"].as_array().into_iter().flatten() {
-        let (Some(id), Some(reported), Some(category)) = (
-            c["id"].as_str(),
-            at(&c["reported_at"]),
-            c["category"].as_str(),
-        ) else {
-            continue;
-        };
-        let urgency: Urgency =
-            serde_json::from_value(c["urgency"].clone()).unwrap_or(Urgency::Yellow);
-        let level = match c["level"].as_str() {
-            Some("grid") => Level::Grid,
-            _ => Level::District,
-        };
-        let assignee = match (
-            c["level"].as_str(),
-            c["department"].as_str(),
-            c["worker_id"].as_str(),
-        ) {
-            (Some("grid"), _, Some(w)) => Assignee::Worker {
-                id: w.into(),
-                name: worker_name.get(w).copied().unwrap_or_default().into(),
-            },
-            (_, Some(d), _) => Assignee::Department {
-                code: d.into(),
-                name: dept_name.get(d).copied().unwrap_or_default().into(),
-            },
-            _ => Assignee::DistrictQueue,
-        };
-        let mut facts = CaseFacts::submitted(reported, category, urgency, assignee.clone());
-        facts.level = level;
-        facts.grid = c["grid_code"].as_str().map(str::to_string);
-        let pin = c["location"][0].as_f64().zip(c["location"][1].as_f64());
-        let channel = match c["channel"].as_str() {
-            Some("hotline_12345") => "hotline",
-            Some("patrol") => "patrol",
-            _ => "citizen",
-        };
-        let (date, _) = shanghai_local(reported);
-        let mut token = [0u8; 16];
-        getrandom::fill(&mut token)
-            .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
-        let new = NewCase {
-            idempotency_key: Some(format!("sample:{id}")),
-            day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
-            tracking_token: random_token()?,
-            channel: channel.into(),
-            pin,
-            grid: facts.grid.clone(),
-            intake: json!({
-                "channel": channel,
-                "report": {"description": c["description"], "pin": pin.map(|(x, y)| json!({"lon": x, "lat": y, "crs": "wgs84", "wgs84": [x, y]})),
-                           "sample_id": id, "incident": c["incident_id"]},
-                "route": {"reason": "imported from the demo district's sample history", "level": level, "assignee": assignee},
-            }),
-            facts: facts.clone(),
-            actor: "import".into(),
-        };
-        // A report of an incident is merged into it at once and follows it.
-        let steps = match c["incident_id"].as_str().and_then(|i| parents.get(i)) {
-            Some(&parent) => vec![(Action::Merge { into: parent }, reported)],
-            None => actions(c, reported, urgency),
-        };
-        let events = drive(&mut facts, steps);
-        if store.insert_case_with(&new, &events, &facts).await?.1 {
-            imported += 1;
+
+    fn incident_of(&self, r: usize) -> Option<&Incident> {
+        let id = self.sample.reports[r].incident_id.as_deref()?;
+        self.sample.incidents.iter().find(|i| i.id == id)
+    }
+
+    /// Report `r` went into incident `parent` at `t`: a new parent is handled from now on.
+    async fn incident_formed(&mut self, t: i64, parent: i64, r: usize) -> Result<(), ApiError> {
+        if !self.parents.insert(parent) {
+            return Ok(());
         }
+        self.driven.incidents += 1;
+        self.schedule(t + 15 * 60, Step::IncidentStart, r, parent);
+        let plan = self
+            .incident_of(r)
+            .and_then(|i| at(&i.plan_announced_at))
+            .filter(|&p| p > t + 3_600)
+            .unwrap_or(t + 3 * 86_400);
+        self.schedule(plan, Step::IncidentPlan, r, parent);
+        Ok(())
     }
-    Ok(imported)
+}
+
+/// Drives every report of `sample` (the parsed `cases-sample.json`) through the case engine of
+/// `state`, as described in the module docs, then gives the engine back the system clock.
+/// Reports already submitted (their idempotency key `sample:ID` is known) are skipped.
+///
+/// Errors: a sample that does not parse (naming the field), or the engine's own errors.
+pub async fn drive_history(
+    state: &AppState,
+    sample: &serde_json::Value,
+) -> Result<Driven, ApiError> {
+    let sample: Sample = serde_json::from_value(sample.clone())
+        .map_err(|e| ApiError::internal(&format!("cases-sample.json: {e}")))?;
+    let end = Date::parse(&sample.window.to)
+        .map(|d| shanghai_unix(d.year, d.month, d.day, 0, 0) + 86_400 - 1)
+        .ok_or_else(|| {
+            ApiError::internal(&format!(
+                "cases-sample.json: window.to {:?} is not a date",
+                sample.window.to
+            ))
+        })?;
+    let mut driver = Driver {
+        state,
+        sample: &sample,
+        queue: BinaryHeap::new(),
+        seq: 0,
+        parents: HashSet::new(),
+        redo: vec![false; sample.reports.len()],
+        end,
+        driven: Driven::default(),
+    };
+    for (i, r) in sample.reports.iter().enumerate() {
+        let t = at(&r.reported_at).ok_or_else(|| {
+            ApiError::internal(&format!(
+                "cases-sample.json: report {}: reported_at {:?} is not a local time",
+                r.id, r.reported_at
+            ))
+        })?;
+        driver.schedule(t, Step::Submit, i, 0);
+    }
+    let result = async {
+        let mut tick = driver
+            .queue
+            .peek()
+            .map(|Reverse((t, ..))| t - t.rem_euclid(TICK_S) + TICK_S)
+            .unwrap_or(end);
+        while let Some(Reverse((t, _, step, r, case))) = driver.queue.pop() {
+            while tick <= t {
+                state.0.clock.set(tick);
+                driver.driven.actions += crate::http::escalate_overdue(state, tick).await?;
+                tick += TICK_S;
+            }
+            state.0.clock.set(t);
+            driver.run(t, step, r, case).await?;
+        }
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    state.0.clock.release();
+    result?;
+    Ok(driver.driven)
 }

@@ -106,21 +106,12 @@ pub enum SeedError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Seeds `store` from `source` when it has never been seeded and has no layer, the sample case
-/// history included. Returns whether it seeded. When several processes start on one empty
-/// database, exactly one seeds; the others start empty and pick the layer up when its publish
-/// is announced.
+/// Seeds `store` from `source` when it has never been seeded and has no layer: the grids as
+/// layer version 1 and the reference data. Returns whether it seeded. When several processes
+/// start on one empty database, exactly one seeds; the others start empty and pick the layer up
+/// when its publish is announced. The sample case history is driven separately, through the
+/// running engine ([`drive_sample_history`]).
 pub async fn seed_if_empty(store: &Store, source: &SeedSource) -> Result<bool, SeedError> {
-    seed_if_empty_with(store, source, true).await
-}
-
-/// [`seed_if_empty`], loading the sample case history (`cases-sample.json` through the case
-/// engine, see [`crate::demo::import`]) only when `history` is true.
-pub async fn seed_if_empty_with(
-    store: &Store,
-    source: &SeedSource,
-    history: bool,
-) -> Result<bool, SeedError> {
     if !store.layers().await?.is_empty() || !store.claim_seed().await? {
         return Ok(false);
     }
@@ -214,20 +205,6 @@ pub async fn seed_if_empty_with(
         }
         store.put_reference(kind, &items).await?;
     }
-    // The sample's open cases, so a draft's impact can be shown from the first start.
-    let cases = source.json("cases-sample.json")?;
-    let open: Vec<RefItem> = cases["cases"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["state"] == "open")
-        .map(|c| RefItem {
-            key: c["id"].as_str().unwrap_or_default().to_string(),
-            properties: c.clone(),
-            geometry: None,
-        })
-        .collect();
-    store.put_reference(RefKind::OpenCases, &open).await?;
     // The duty rota and the working calendar, for "who is on duty now".
     let rota: Vec<RefItem> = workers["on_call_rota"]
         .as_array()
@@ -253,10 +230,17 @@ pub async fn seed_if_empty_with(
             }],
         )
         .await?;
-    if history {
-        let n =
-            crate::demo::import::import_sample_cases(store, &cases, &workers, &departments).await?;
-        tracing::info!(cases = n, "sample case history loaded");
-    }
     Ok(true)
+}
+
+/// Drives the district's sample case history (`cases-sample.json`) through the case engine of
+/// `state` (see [`crate::demo::import`]); done once, by the process that seeded.
+pub async fn drive_sample_history(
+    state: &crate::http::AppState,
+    source: &SeedSource,
+) -> Result<crate::demo::import::Driven, SeedError> {
+    let sample = source.json("cases-sample.json")?;
+    crate::demo::import::drive_history(state, &sample)
+        .await
+        .map_err(|e| SeedError::File("cases-sample.json".into(), e.message.clone()))
 }

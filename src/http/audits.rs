@@ -133,7 +133,7 @@ pub(crate) async fn create(
         )
         .with_details(json!({"field": "to"})));
     }
-    let now = super::now_s();
+    let now = state.now();
     let closed: Vec<i64> = state
         .0
         .store
@@ -236,7 +236,7 @@ pub(crate) async fn record(
             id,
             &AuditResult {
                 case_id: req.case_id,
-                at: super::now_s(),
+                at: state.now(),
                 by: req.by.unwrap_or_else(|| "supervisor".into()),
                 outcome,
                 note: req.note,

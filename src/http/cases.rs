@@ -180,18 +180,14 @@ pub struct CaseView {
     pub timeline: Option<Vec<EventView>>,
 }
 
-fn deadlines_of(state: &AppState, f: &CaseFacts) -> Deadlines {
+pub(crate) fn deadlines_of(state: &AppState, f: &CaseFacts) -> Deadlines {
     let refs = state.0.refs.load();
     let work = WorkTime::new(refs.roster.calendar.as_ref());
-    let triaged = f.triaged_at.is_some() || f.state != CaseState::Submitted;
-    let mut d = state
+    // Every stage keeps its deadline once done, so compliance can be judged afterwards.
+    state
         .0
         .sla
-        .deadlines(Some(f.urgency), f.submitted_at, f.round_started_at, &work);
-    if triaged {
-        d.triage_by = d.triage_by.filter(|_| f.triaged_at.is_none());
-    }
-    d
+        .deadlines(Some(f.urgency), f.submitted_at, f.round_started_at, &work)
 }
 
 /// The stages past their deadline at `now` and not reached.
@@ -366,7 +362,7 @@ pub async fn reroute_after_publish(
 ) -> Result<(usize, usize), ApiError> {
     let live = state.0.live.load_full();
     let refs = state.0.refs.load_full();
-    let now = super::now_s();
+    let now = state.now();
     let (mut rerouted, mut flagged) = (0, 0);
     {
         let open = cases_in(
@@ -542,7 +538,7 @@ pub(crate) async fn stats(
             deadlines: d,
         })
         .collect();
-    Ok(Json(crate::cases::stats::stats(&rows, super::now_s())))
+    Ok(Json(crate::cases::stats::stats(&rows, state.now())))
 }
 
 /// Puts a new report into a mass incident when the incident rule says so: it joins an incident
@@ -617,7 +613,7 @@ async fn open_incident(
     seed: &StoredCase,
     reports: usize,
 ) -> Result<i64, ApiError> {
-    let now = super::now_s();
+    let now = state.now();
     let mut facts = CaseFacts::submitted(
         now,
         &seed.facts.category,
@@ -739,7 +735,7 @@ pub fn spawn_escalation_ticker(state: AppState) {
             let turn = state.0.store.try_tick_lock().await;
             match turn {
                 Ok(Some(lock)) => {
-                    match escalate_overdue(&state, super::now_s()).await {
+                    match escalate_overdue(&state, state.now()).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(escalations = n, "overdue cases escalated"),
                         Err(e) => tracing::warn!(error = e.message, "escalation tick failed"),
@@ -783,6 +779,28 @@ pub(crate) async fn create(
             Some(k.to_string())
         }
     };
+    let (stored, created) = submit(&state, key, req).await?;
+    let mut v = view(&state, &stored, state.now());
+    v.tracking_token = Some(stored.tracking_token.clone());
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(v),
+    ))
+}
+
+/// Takes in a report at the engine's time ([`AppState::now`]): checks it, locates and routes
+/// it, stores it (once per idempotency `key`) and gathers it into a mass incident when the
+/// incident rule says so. Returns the case and whether it was created (false: `key` was seen
+/// before and its case is answered). Errors name the field that was refused.
+pub(crate) async fn submit(
+    state: &AppState,
+    key: Option<String>,
+    req: NewCaseRequest,
+) -> Result<(StoredCase, bool), ApiError> {
     let refs = state.0.refs.load_full();
     let category = refs
         .list(RefKind::Categories)
@@ -880,7 +898,7 @@ pub(crate) async fn create(
         }
     }
 
-    let now = super::now_s();
+    let now = state.now();
     // Where it is, and who owns it.
     let live = state.0.live.load_full();
     let wgs84 = pin.map(|(lon, lat)| to_wgs84(req.crs, lon, lat));
@@ -926,23 +944,14 @@ pub(crate) async fn create(
     let (stored, created) = state.0.store.insert_case(&new).await?;
     if created {
         tracing::info!(case = stored.id, ticket = %stored.ticket, grid = ?stored.grid, "case submitted");
-        announce(&state, &stored, "submit").await;
+        announce(state, &stored, "submit").await;
     }
     let stored = if created {
-        gather_incident(&state, stored).await?
+        gather_incident(state, stored).await?
     } else {
         stored
     };
-    let mut v = view(&state, &stored, now);
-    v.tracking_token = Some(stored.tracking_token.clone());
-    Ok((
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        Json(v),
-    ))
+    Ok((stored, created))
 }
 
 fn event_view(e: CaseEvent) -> EventView {
@@ -968,7 +977,7 @@ pub(crate) async fn show(
         .case(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
-    let mut v = view(&state, &c, super::now_s());
+    let mut v = view(&state, &c, state.now());
     v.timeline = Some(
         state
             .0
@@ -983,7 +992,7 @@ pub(crate) async fn show(
 }
 
 /// Applies `action`, decided on `version`, by `actor`; the one place case changes are written.
-async fn apply(
+pub(crate) async fn apply(
     state: &AppState,
     c: StoredCase,
     version: i64,
@@ -1001,7 +1010,7 @@ async fn apply(
             return Err(invalid("into", format!("no case {into} to merge into")));
         }
     }
-    let now = super::now_s();
+    let now = state.now();
     let mut facts = c.facts.clone();
     facts.apply(&action, now).map_err(|e| {
         ApiError::conflict("illegal_transition", e.to_string())
@@ -1076,7 +1085,7 @@ pub(crate) async fn act(
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
     let actor = req.actor.unwrap_or_else(|| "staff".into());
     let c = apply(&state, c, req.version, &actor, action).await?;
-    Ok(Json(view(&state, &c, super::now_s())))
+    Ok(Json(view(&state, &c, state.now())))
 }
 
 /// Query of `GET /api/v1/cases`.
@@ -1146,7 +1155,7 @@ pub(crate) async fn list(
         limit: per_page,
         offset: (page - 1) * per_page,
     };
-    let now = super::now_s();
+    let now = state.now();
     let cases: Vec<CaseView> = match q.overdue {
         None => state
             .0
@@ -1232,7 +1241,7 @@ pub(crate) async fn track(
 
 /// The public view of a case, with the incident it was merged into (followed at most 3 deep).
 async fn track_view(state: &AppState, c: StoredCase, depth: u8) -> Result<TrackView, ApiError> {
-    let v = view(state, &c, super::now_s());
+    let v = view(state, &c, state.now());
     let public = [
         "submit",
         "attach",

@@ -10,7 +10,7 @@ use crate::cases::impact::{LayerImpact, OpenCase, WorkerRef, layer_impact};
 use crate::spatial::coverage::{CoverageOptions, CoverageReport, validate_coverage};
 use crate::spatial::diff::{GridArea, Reshaped, diff_layers};
 use crate::spatial::layer::{KeySource, LayerError, read_layer};
-use crate::store::{LayerMeta, PublishEvent, RefKind};
+use crate::store::{LayerMeta, PublishEvent};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -304,17 +304,21 @@ pub(crate) async fn impact(
     let draft = state.0.store.layer_grids(id).await?;
     let live = state.0.live.load_full();
     let refs = state.0.refs.load_full();
-    let cases: Vec<OpenCase> = refs
-        .list(RefKind::OpenCases)
-        .iter()
+    let cases: Vec<OpenCase> = state
+        .0
+        .store
+        .cases(&crate::store::cases::CaseFilter {
+            states: crate::cases::lifecycle::CaseState::OPEN.to_vec(),
+            limit: i64::MAX,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
         .filter_map(|c| {
-            let loc = &c.properties["location"];
+            let (x, y) = c.pin?;
             Some(OpenCase {
-                id: c.key.clone(),
-                location: geo_types::Coord {
-                    x: loc[0].as_f64()?,
-                    y: loc[1].as_f64()?,
-                },
+                id: c.ticket,
+                location: geo_types::Coord { x, y },
             })
         })
         .collect();

@@ -171,11 +171,7 @@ pub(crate) async fn locate(
             })
     };
     let community = prop("community");
-    let (worker, duty) = refs.on_duty(
-        &g.key,
-        community.as_str().unwrap_or_default(),
-        super::now_s(),
-    );
+    let (worker, duty) = refs.on_duty(&g.key, community.as_str().unwrap_or_default(), state.now());
     Ok(Json(LocateResponse {
         grid: GridRef {
             key: g.key.clone(),

@@ -130,7 +130,7 @@ pub(crate) async fn upload(
             .case(id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
-        let name = format!("{}-{}.{ext}", c.facts.version + 1, super::now_s());
+        let name = format!("{}-{}.{ext}", c.facts.version + 1, state.now());
         let dir = root.join(id.to_string());
         let path = dir.join(&name);
         let write = async {

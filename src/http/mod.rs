@@ -6,7 +6,7 @@
 //! readers never block.
 
 mod audits;
-mod cases;
+pub(crate) mod cases;
 mod district;
 pub mod error;
 mod extract;
@@ -101,9 +101,42 @@ pub struct App {
     pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
     pub case_events: tokio::sync::broadcast::Sender<cases::CaseChange>,
+    /// The time cases run on.
+    pub clock: Clock,
+}
+
+/// The time the case engine works at: the system clock, or a replay clock that a driver sets
+/// while it feeds past reports and actions through the engine (the demo district's year of
+/// history, loaded before the server listens).
+#[derive(Debug, Default)]
+pub struct Clock(std::sync::atomic::AtomicI64);
+
+impl Clock {
+    /// Unix seconds: the replay time when one is set, else the system clock.
+    pub fn now(&self) -> i64 {
+        match self.0.load(std::sync::atomic::Ordering::Acquire) {
+            0 => now_s(),
+            t => t,
+        }
+    }
+
+    /// Sets the replay time (Unix seconds, not 0).
+    pub fn set(&self, unix_s: i64) {
+        self.0.store(unix_s, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Back to the system clock.
+    pub fn release(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl AppState {
+    /// The time cases run on now (see [`Clock`]), Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.0.clock.now()
+    }
+
     /// Loads the published layer and the reference data from the store. Fails when stored
     /// reference data cannot be read (e.g. a corrupt working calendar).
     pub async fn load(store: Store) -> Result<AppState, StoreError> {
@@ -126,6 +159,7 @@ impl AppState {
             sla,
             case_events: tokio::sync::broadcast::channel(1024).0,
             media_dir: std::sync::OnceLock::new(),
+            clock: Clock::default(),
         })))
     }
 

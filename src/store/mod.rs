@@ -99,13 +99,11 @@ pub enum RefKind {
     OnCallRota,
     /// The working calendar (one item, `{"csv": "date,kind,name\n…"}`).
     Calendar,
-    /// Open cases imported with the district, used for a draft layer's impact.
-    OpenCases,
 }
 
 impl RefKind {
     /// Every kind.
-    pub const ALL: [RefKind; 8] = [
+    pub const ALL: [RefKind; 7] = [
         RefKind::Streets,
         RefKind::Communities,
         RefKind::Workers,
@@ -113,7 +111,6 @@ impl RefKind {
         RefKind::Categories,
         RefKind::OnCallRota,
         RefKind::Calendar,
-        RefKind::OpenCases,
     ];
 
     /// The kinds served as `/api/v1/{kind}`.
@@ -135,7 +132,6 @@ impl RefKind {
             RefKind::Categories => "categories",
             RefKind::OnCallRota => "on_call",
             RefKind::Calendar => "calendar",
-            RefKind::OpenCases => "open_cases",
         }
     }
 

@@ -52,7 +52,7 @@ pub async fn start(db: &Db) -> AppState {
         Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
         Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
     };
-    tessera::demo::seed::seed_if_empty_with(&store, &SeedSource::dir(&seed_dir()).unwrap(), false)
+    tessera::demo::seed::seed_if_empty(&store, &SeedSource::dir(&seed_dir()).unwrap())
         .await
         .unwrap();
     AppState::load(store).await.unwrap()
@@ -64,10 +64,17 @@ pub async fn start_with_history(db: &Db) -> AppState {
         Db::Sqlite(dir) => Store::open(None, dir.path()).await.unwrap(),
         Db::Postgres(url) => Store::open(Some(url), Path::new("unused")).await.unwrap(),
     };
-    tessera::demo::seed::seed_if_empty(&store, &SeedSource::dir(&seed_dir()).unwrap())
+    let source = SeedSource::dir(&seed_dir()).unwrap();
+    assert!(
+        tessera::demo::seed::seed_if_empty(&store, &source)
+            .await
+            .unwrap()
+    );
+    let state = AppState::load(store).await.unwrap();
+    tessera::demo::seed::drive_sample_history(&state, &source)
         .await
         .unwrap();
-    AppState::load(store).await.unwrap()
+    state
 }
 
 /// One request through the router; the status and the JSON body (null if not JSON).
