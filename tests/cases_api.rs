@@ -1055,3 +1055,75 @@ async fn the_demo_history_is_loaded_as_real_cases_on_first_start() {
         assert!(c["ticket"].as_str().unwrap().starts_with("ZD202"));
     }
 }
+
+#[tokio::test]
+async fn lists_filter_by_community_street_department_and_owner_and_count_every_page() {
+    for db in databases("lists_filter_by_community_street_department_and_owner").await {
+        let state = start(&db).await;
+        let layer = demo_layer();
+        let prop = |i: usize, k: &str| layer.grids[i].properties[k].as_str().unwrap().to_string();
+        // Two grids of one community, and one of another street.
+        let a = 0;
+        let b = (1..layer.grids.len())
+            .find(|&i| prop(i, "community") == prop(a, "community"))
+            .unwrap();
+        let c = (1..layer.grids.len())
+            .find(|&i| prop(i, "street") != prop(a, "street"))
+            .unwrap();
+        let mut ids = Vec::new();
+        for (i, category) in [(a, "C01"), (b, "C01"), (b, "C07"), (c, "C01")] {
+            let (lon, lat, _) = inside(i);
+            let (s, v) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": category, "description": "x",
+                       "lon": lon, "lat": lat}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            ids.push((v["id"].as_i64().unwrap(), v["assignee"].clone()));
+        }
+        let list = |q: String| {
+            let state = state.clone();
+            async move {
+                let (s, v) = call(&state, "GET", &format!("/api/v1/cases?{q}"), None).await;
+                assert_eq!(s, StatusCode::OK, "{q}: {v}");
+                let mut got: Vec<i64> = v["cases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap())
+                    .collect();
+                got.sort_unstable();
+                (v["total"].as_i64().unwrap(), got)
+            }
+        };
+        let id = |k: usize| ids[k].0;
+        assert_eq!(
+            list(format!("community={}", prop(a, "community"))).await,
+            (3, vec![id(0), id(1), id(2)])
+        );
+        assert_eq!(
+            list(format!("street={}", prop(c, "street"))).await.1,
+            vec![id(3)]
+        );
+        // The housing case went to its department; the others to grid workers.
+        assert_eq!(ids[2].1["kind"], "department", "{}", ids[2].1);
+        let dept = ids[2].1["code"].as_str().unwrap().to_string();
+        assert_eq!(list(format!("department={dept}")).await, (1, vec![id(2)]));
+        let worker = ids[0].1["id"].as_str().unwrap().to_string();
+        assert_eq!(list(format!("assignee={worker}")).await.1, vec![id(0)]);
+        // The total counts every page.
+        let (total, page) = list("per_page=1&page=2".into()).await;
+        assert_eq!((total, page.len()), (4, 1));
+        // Unknown codes are refused naming the parameter.
+        for q in ["community=nowhere", "street=nowhere", "department=D999"] {
+            let (s, v) = call(&state, "GET", &format!("/api/v1/cases?{q}"), None).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {v}");
+            assert_eq!(
+                v["error"]["details"]["parameter"],
+                q.split('=').next().unwrap()
+            );
+        }
+    }
+}

@@ -145,6 +145,18 @@ pub enum Assignee {
     DistrictQueue,
 }
 
+impl Assignee {
+    /// The owner as one key: the worker's id, the department's code, or `district` for the
+    /// service center's queue.
+    pub fn key(&self) -> &str {
+        match self {
+            Assignee::Worker { id, .. } => id,
+            Assignee::Department { code, .. } => code,
+            Assignee::DistrictQueue => "district",
+        }
+    }
+}
+
 /// The administrative level a case is handled or escalated at.
 #[derive(
     Debug,

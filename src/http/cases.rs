@@ -1101,6 +1101,14 @@ pub struct CaseQuery {
     pub category: Option<String>,
     /// Grid code.
     pub grid: Option<String>,
+    /// Community code: cases in its grids.
+    pub community: Option<String>,
+    /// Street (街道/镇) code: cases in its grids.
+    pub street: Option<String>,
+    /// Department code: cases it owns.
+    pub department: Option<String>,
+    /// Owner key: a worker id, a department code, or `district` (the service center's queue).
+    pub assignee: Option<String>,
     /// Only cases with an overdue stage (true) or none (false).
     pub overdue: Option<bool>,
     /// `minLon,minLat,maxLon,maxLat`.
@@ -1123,6 +1131,8 @@ pub struct CaseList {
     pub page: i64,
     /// Cases per page.
     pub per_page: i64,
+    /// How many cases match, over all pages.
+    pub total: i64,
     /// The cases, newest first.
     pub cases: Vec<CaseView>,
 }
@@ -1142,11 +1152,58 @@ pub(crate) async fn list(
             "page ≥ 1 and per_page 1–500",
         ));
     }
+    // A community's or a street's cases are those in its grids of the published layer.
+    let live = state.0.live.load_full();
+    let mut grids: Option<Vec<String>> = None;
+    for (param, value) in [("community", &q.community), ("street", &q.street)] {
+        let Some(code) = value else { continue };
+        let keys: Vec<String> = live
+            .layer
+            .grids
+            .iter()
+            .filter(|g| g.properties.get(param).and_then(Value::as_str) == Some(code.as_str()))
+            .map(|g| g.key.clone())
+            .collect();
+        if keys.is_empty() {
+            return Err(ApiError::unprocessable(
+                "unknown_code",
+                format!("no grid of the published layer is in {param} {code:?}"),
+            )
+            .with_details(json!({ "parameter": param })));
+        }
+        grids = Some(match grids {
+            None => keys,
+            Some(prev) => prev.into_iter().filter(|k| keys.contains(k)).collect(),
+        });
+    }
+    if let Some(code) = &q.department {
+        let refs = state.0.refs.load();
+        if !refs
+            .list(RefKind::Departments)
+            .iter()
+            .any(|d| &d.key == code)
+        {
+            return Err(ApiError::unprocessable(
+                "unknown_code",
+                format!("unknown department {code:?}; see /api/v1/departments"),
+            )
+            .with_details(json!({ "parameter": "department" })));
+        }
+        if q.assignee.as_ref().is_some_and(|a| a != code) {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "department and assignee name different owners",
+            )
+            .with_details(json!({ "parameter": "assignee" })));
+        }
+    }
     let filter = CaseFilter {
         states: q.state.into_iter().collect(),
         urgency: q.urgency,
         category: q.category,
         grid: q.grid,
+        grids,
+        assignee: q.department.or(q.assignee),
         bbox: q
             .bbox
             .map(|b| [b.0.min().x, b.0.min().y, b.0.max().x, b.0.max().y]),
@@ -1156,36 +1213,47 @@ pub(crate) async fn list(
         offset: (page - 1) * per_page,
     };
     let now = state.now();
-    let cases: Vec<CaseView> = match q.overdue {
-        None => state
-            .0
-            .store
-            .cases(&filter)
-            .await?
-            .iter()
-            .map(|c| view(&state, c, now))
-            .collect(),
+    let (total, cases): (i64, Vec<CaseView>) = match q.overdue {
+        None => (
+            state.0.store.count_cases(&filter).await?,
+            state
+                .0
+                .store
+                .cases(&filter)
+                .await?
+                .iter()
+                .map(|c| view(&state, c, now))
+                .collect(),
+        ),
         // Overdue depends on now: judge the matching cases (open ones: closed cases are never
         // overdue), then page.
-        Some(want) => state
-            .0
-            .store
-            .cases(&CaseFilter {
-                limit: MAX_OVERDUE_SCAN,
-                offset: 0,
-                ..filter
-            })
-            .await?
-            .iter()
-            .map(|c| view(&state, c, now))
-            .filter(|v| want != v.overdue.is_empty())
-            .skip(((page - 1) * per_page) as usize)
-            .take(per_page as usize)
-            .collect(),
+        Some(want) => {
+            let all: Vec<CaseView> = state
+                .0
+                .store
+                .cases(&CaseFilter {
+                    limit: MAX_OVERDUE_SCAN,
+                    offset: 0,
+                    ..filter
+                })
+                .await?
+                .iter()
+                .map(|c| view(&state, c, now))
+                .filter(|v| want != v.overdue.is_empty())
+                .collect();
+            (
+                all.len() as i64,
+                all.into_iter()
+                    .skip(((page - 1) * per_page) as usize)
+                    .take(per_page as usize)
+                    .collect(),
+            )
+        }
     };
     Ok(Json(CaseList {
         page,
         per_page,
+        total,
         cases,
     }))
 }

@@ -91,6 +91,12 @@ pub struct CaseFilter {
     pub category: Option<String>,
     /// Grid code.
     pub grid: Option<String>,
+    /// Any of these grid codes (a community's or a street's grids); `Some(empty)` matches
+    /// nothing.
+    pub grids: Option<Vec<String>>,
+    /// The owner's key ([`crate::cases::lifecycle::Assignee::key`]: worker id, department
+    /// code or `district`).
+    pub assignee: Option<String>,
     /// `[minLon, minLat, maxLon, maxLat]`.
     pub bbox: Option<[f64; 4]>,
     /// Submitted at or after (Unix seconds).
@@ -214,8 +220,9 @@ impl Store {
                 .await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
-                       state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                       state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts,
+                       assignee)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(ticket(&new.day, n))
                 .bind(&new.tracking_token)
@@ -231,6 +238,7 @@ impl Store {
                 .bind(at)
                 .bind(&intake)
                 .bind(&facts)
+                .bind(now.assignee.key())
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, 1, ?, ?, ?)")
@@ -264,11 +272,12 @@ impl Store {
                 .await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
-                       state, version, category, urgency, grid, location, submitted_at, intake, facts)
+                       state, version, category, urgency, grid, location, submitted_at, intake, facts,
+                       assignee)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
                        CASE WHEN $10::float8 IS NULL THEN NULL
                             ELSE ST_SetSRID(ST_MakePoint($10::float8, $11::float8), 4326) END,
-                       $12, $13::jsonb, $14::jsonb) RETURNING id",
+                       $12, $13::jsonb, $14::jsonb, $15) RETURNING id",
                 )
                 .bind(ticket(&new.day, n))
                 .bind(&new.tracking_token)
@@ -284,6 +293,7 @@ impl Store {
                 .bind(at)
                 .bind(&intake)
                 .bind(&facts)
+                .bind(now.assignee.key())
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES ($1, 1, $2, $3, $4::jsonb)")
@@ -411,7 +421,8 @@ impl Store {
             Store::Sqlite(s) => {
                 let mut tx = s.pool().begin().await?;
                 let n = sqlx::query(
-                    "UPDATE case_record SET state = ?, version = ?, urgency = ?, category = ?, facts = ?, grid = ?
+                    "UPDATE case_record SET state = ?, version = ?, urgency = ?, category = ?, facts = ?, grid = ?,
+                       assignee = ?
                      WHERE id = ? AND version = ?",
                 )
                 .bind(&state)
@@ -420,6 +431,7 @@ impl Store {
                 .bind(&facts.category)
                 .bind(&facts_json)
                 .bind(&facts.grid)
+                .bind(facts.assignee.key())
                 .bind(id)
                 .bind(expected)
                 .execute(&mut *tx)
@@ -441,7 +453,8 @@ impl Store {
             Store::Postgres(p) => {
                 let mut tx = p.pool().begin().await?;
                 let n = sqlx::query(
-                    "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb, grid = $8
+                    "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb, grid = $8,
+                       assignee = $9
                      WHERE id = $6 AND version = $7",
                 )
                 .bind(&state)
@@ -452,6 +465,7 @@ impl Store {
                 .bind(id)
                 .bind(expected)
                 .bind(&facts.grid)
+                .bind(facts.assignee.key())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -482,78 +496,28 @@ impl Store {
 
     /// Cases matching `filter`, newest first, one page.
     pub async fn cases(&self, f: &CaseFilter) -> Result<Vec<StoredCase>, StoreError> {
-        // Conditions are fixed strings; every value is bound.
-        let mut conds: Vec<String> = Vec::new();
-        let ph = |n: usize, pg: bool| if pg { format!("${n}") } else { "?".to_string() };
         let pg = matches!(self, Store::Postgres(_));
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            ph(n, pg)
-        };
-        let mut text_binds = Vec::new();
-        if !f.states.is_empty() {
-            let marks: Vec<String> = f.states.iter().map(|_| next()).collect();
-            conds.push(format!("state IN ({})", marks.join(", ")));
-            text_binds.extend(f.states.iter().map(|s| s.as_str().to_string()));
-        }
-        let urgency = f.urgency.map(|u| u.as_str().to_string());
-        let texts: Vec<(&str, &Option<String>)> = vec![
-            ("urgency", &urgency),
-            ("category", &f.category),
-            ("grid", &f.grid),
-        ];
-        for (col, v) in &texts {
-            if let Some(v) = v {
-                conds.push(format!("{col} = {}", next()));
-                text_binds.push(v.clone());
-            }
-        }
-        let mut int_binds = Vec::new();
-        if let Some(t) = f.from {
-            conds.push(format!("submitted_at >= {}", next()));
-            int_binds.push(t);
-        }
-        if let Some(t) = f.to {
-            conds.push(format!("submitted_at < {}", next()));
-            int_binds.push(t);
-        }
-        let mut float_binds = Vec::new();
-        if let Some(b) = f.bbox {
-            if pg {
-                let (a, b2, c, d) = (next(), next(), next(), next());
-                conds.push(format!(
-                    "location && ST_MakeEnvelope({a}, {b2}, {c}, {d}, 4326)"
-                ));
-            } else {
-                let (a, b2, c, d) = (next(), next(), next(), next());
-                conds.push(format!(
-                    "lon >= {a} AND lat >= {b2} AND lon <= {c} AND lat <= {d}"
-                ));
-            }
-            float_binds.extend(b);
-        }
-        let (lim, off) = (next(), next());
-        let where_ = if conds.is_empty() {
-            String::new()
+        let (where_, mut binds) = case_conditions(f, pg);
+        let n = binds.len();
+        let (lim, off) = if pg {
+            (format!("${}", n + 1), format!("${}", n + 2))
         } else {
-            format!(" WHERE {}", conds.join(" AND "))
+            ("?".to_string(), "?".to_string())
         };
+        binds.push(Bind::Int(f.limit));
+        binds.push(Bind::Int(f.offset));
         let select = if pg { SELECT_PG } else { SELECT_SQLITE };
         let sql = format!("{select}{where_} ORDER BY id DESC LIMIT {lim} OFFSET {off}");
         macro_rules! run {
             ($pool:expr) => {{
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for v in &text_binds {
-                    q = q.bind(v);
+                for b in binds {
+                    q = match b {
+                        Bind::Text(v) => q.bind(v),
+                        Bind::Int(v) => q.bind(v),
+                        Bind::Float(v) => q.bind(v),
+                    };
                 }
-                for v in &int_binds {
-                    q = q.bind(v);
-                }
-                for v in &float_binds {
-                    q = q.bind(v);
-                }
-                q = q.bind(f.limit).bind(f.offset);
                 q.fetch_all($pool).await?.iter().map(row_case).collect()
             }};
         }
@@ -562,6 +526,108 @@ impl Store {
             Store::Postgres(p) => run!(p.pool()),
         }
     }
+
+    /// How many cases match `f` (its limit and offset aside).
+    pub async fn count_cases(&self, f: &CaseFilter) -> Result<i64, StoreError> {
+        let pg = matches!(self, Store::Postgres(_));
+        let (where_, binds) = case_conditions(f, pg);
+        let sql = format!("SELECT COUNT(*) FROM case_record{where_}");
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = match b {
+                        Bind::Text(v) => q.bind(v),
+                        Bind::Int(v) => q.bind(v),
+                        Bind::Float(v) => q.bind(v),
+                    };
+                }
+                q.fetch_one($pool).await?
+            }};
+        }
+        Ok(match self {
+            Store::Sqlite(s) => run!(s.pool()),
+            Store::Postgres(p) => run!(p.pool()),
+        })
+    }
+}
+
+/// A value bound to a placeholder of a listing query.
+enum Bind {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// The `WHERE` clause of a listing (empty when nothing is filtered) and its values, in
+/// placeholder order. Conditions are fixed strings; every value is bound.
+fn case_conditions(f: &CaseFilter, pg: bool) -> (String, Vec<Bind>) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mark = |binds: &mut Vec<Bind>, b: Bind| {
+        binds.push(b);
+        if pg {
+            format!("${}", binds.len())
+        } else {
+            "?".to_string()
+        }
+    };
+    let one_of = |binds: &mut Vec<Bind>, col: &str, values: &[String]| {
+        if values.is_empty() {
+            return "FALSE".to_string();
+        }
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| mark(binds, Bind::Text(v.clone())))
+            .collect();
+        format!("{col} IN ({})", marks.join(", "))
+    };
+    if !f.states.is_empty() {
+        let states: Vec<String> = f.states.iter().map(|s| s.as_str().to_string()).collect();
+        conds.push(one_of(&mut binds, "state", &states));
+    }
+    let urgency = f.urgency.map(|u| u.as_str().to_string());
+    for (col, v) in [
+        ("urgency", &urgency),
+        ("category", &f.category),
+        ("grid", &f.grid),
+        ("assignee", &f.assignee),
+    ] {
+        if let Some(v) = v {
+            let m = mark(&mut binds, Bind::Text(v.clone()));
+            conds.push(format!("{col} = {m}"));
+        }
+    }
+    if let Some(grids) = &f.grids {
+        conds.push(one_of(&mut binds, "grid", grids));
+    }
+    if let Some(t) = f.from {
+        let m = mark(&mut binds, Bind::Int(t));
+        conds.push(format!("submitted_at >= {m}"));
+    }
+    if let Some(t) = f.to {
+        let m = mark(&mut binds, Bind::Int(t));
+        conds.push(format!("submitted_at < {m}"));
+    }
+    if let Some([x0, y0, x1, y1]) = f.bbox {
+        let (a, b, c, d) = (
+            mark(&mut binds, Bind::Float(x0)),
+            mark(&mut binds, Bind::Float(y0)),
+            mark(&mut binds, Bind::Float(x1)),
+            mark(&mut binds, Bind::Float(y1)),
+        );
+        conds.push(if pg {
+            format!("location && ST_MakeEnvelope({a}, {b}, {c}, {d}, 4326)")
+        } else {
+            format!("lon >= {a} AND lat >= {b} AND lon <= {c} AND lat <= {d}")
+        });
+    }
+    let where_ = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (where_, binds)
 }
 
 /// The right to run one escalation tick (PostgreSQL: a session advisory lock; SQLite: one
