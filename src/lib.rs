@@ -7,6 +7,7 @@
 //! - [`demo`]: the Zhangdian demo district (generator and seeding).
 //! - [`cli`]: the `tessera` command line.
 
+pub mod auth;
 pub mod cases;
 pub mod cli;
 pub mod demo;
