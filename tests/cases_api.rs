@@ -486,6 +486,13 @@ async fn the_event_stream_tells_of_every_change_from_every_process() {
         };
         let req = axum::http::Request::builder()
             .uri("/api/v1/events")
+            .header(
+                "authorization",
+                format!(
+                    "Bearer {}",
+                    common::api::test_key(tessera::auth::Role::Dispatcher)
+                ),
+            )
             .body(axum::body::Body::empty())
             .unwrap();
         let resp = tessera::http::app(watcher.clone())
@@ -781,12 +788,17 @@ async fn raw(
 ) -> (StatusCode, String, Vec<u8>) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let req = axum::http::Request::builder()
+    let mut req = axum::http::Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", content_type)
-        .body(axum::body::Body::from(body))
-        .unwrap();
+        .header("content-type", content_type);
+    if let Some(role) = common::api::role_for(method, uri, None) {
+        req = req.header(
+            "authorization",
+            format!("Bearer {}", common::api::test_key(role)),
+        );
+    }
+    let req = req.body(axum::body::Body::from(body)).unwrap();
     let resp = tessera::http::app(state.clone())
         .oneshot(req)
         .await
@@ -820,27 +832,39 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
         let id = c["id"].as_i64().unwrap();
         let token = c["tracking_token"].as_str().unwrap().to_string();
         let uri = format!("/api/v1/cases/{id}/media");
+        // Without the tracking token an anonymous upload is refused before the body is read.
+        let (ct, body) = multipart("photo.png", b"\x89PNG\r\n\x1a\n");
+        let (s, _, _) = raw(&state, "POST", &uri, &ct, body).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let up = format!("{uri}?token={token}");
         // A PNG declared as a JPEG: stored as what it is.
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
         png.extend_from_slice(&[0u8; 64]);
         let (ct, body) = multipart("photo.jpg", &png);
-        let (s, _, b) = raw(&state, "POST", &uri, &ct, body).await;
+        let (s, _, b) = raw(&state, "POST", &up, &ct, body).await;
         let v: Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["files"][0]["type"], "image/png");
         let name = v["files"][0]["name"].as_str().unwrap().to_string();
         assert!(name.ends_with(".png"));
-        let (s, ct, got) = raw(&state, "GET", &format!("{uri}/{name}"), "", Vec::new()).await;
+        let (s, ct, got) = raw(
+            &state,
+            "GET",
+            &format!("{uri}/{name}?token={token}"),
+            "",
+            Vec::new(),
+        )
+        .await;
         assert_eq!((s, ct.as_str()), (StatusCode::OK, "image/png"));
         assert_eq!(got, png);
         // Text dressed as a photo, and an oversized image, are refused.
         let (ct, body) = multipart("evil.jpg", b"<script>alert(1)</script>");
-        let (s, _, _) = raw(&state, "POST", &uri, &ct, body).await;
+        let (s, _, _) = raw(&state, "POST", &up, &ct, body).await;
         assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         let mut big = b"\xFF\xD8\xFF\xE0".to_vec();
         big.resize(10 * 1024 * 1024 + 1, 0);
         let (ct, body) = multipart("big.jpg", &big);
-        let (s, _, _) = raw(&state, "POST", &uri, &ct, body).await;
+        let (s, _, _) = raw(&state, "POST", &up, &ct, body).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
         // The case records the file; nothing else was stored.
         let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
@@ -860,7 +884,19 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
             .filter(|e| e["action"] == "attach")
             .collect();
         assert_eq!(shown.len(), 1, "{t}");
-        assert_eq!(shown[0]["file"], format!("{uri}/{name}"));
+        assert_eq!(shown[0]["file"], format!("{uri}/{name}?token={token}"));
+        // Without the token, or as a role that may not read cases, the file is not served.
+        let (s, _, _) = raw(&state, "GET", &format!("{uri}/{name}"), "", Vec::new()).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _) = common::api::call_as(
+            &state,
+            Some(&common::api::test_key(tessera::auth::Role::Planner)),
+            "GET",
+            &format!("{uri}/{name}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
         assert_eq!(
             std::fs::read_dir(media.path().join(id.to_string()))
                 .unwrap()
@@ -870,7 +906,7 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
         let (s, _, _) = raw(
             &state,
             "GET",
-            &format!("{uri}/..%2F..%2Fetc%2Fpasswd"),
+            &format!("{uri}/..%2F..%2Fetc%2Fpasswd?token={token}"),
             "",
             Vec::new(),
         )

@@ -55,8 +55,74 @@ fn serve(data_dir: &Path, database_url: Option<&str>) -> Server {
     start(cmd)
 }
 
+/// API keys per server address, one per role, made with `tessera api-key create` on the
+/// server's database.
+static KEYS: std::sync::Mutex<Vec<(String, RoleKeys)>> = std::sync::Mutex::new(Vec::new());
+
+/// One API key per role.
+type RoleKeys = Vec<(tessera::auth::Role, String)>;
+
+/// `tessera api-key create` for each role against the database `serve_cmd` uses (same
+/// directory, environment, `--data-dir` and `--database-url`).
+fn make_keys(serve_cmd: &Command) -> RoleKeys {
+    let args: Vec<String> = serve_cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().to_string())
+        .collect();
+    tessera::auth::Role::ALL
+        .into_iter()
+        .map(|role| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
+            c.args(["api-key", "create", &format!("test-{}", role.as_str())])
+                .args(["--role", role.as_str()]);
+            for flag in ["--data-dir", "--database-url"] {
+                if let Some(i) = args.iter().position(|a| a == flag) {
+                    c.arg(flag).arg(&args[i + 1]);
+                }
+            }
+            if let Some(d) = serve_cmd.get_current_dir() {
+                c.current_dir(d);
+            }
+            for (k, v) in serve_cmd.get_envs() {
+                match v {
+                    Some(v) => c.env(k, v),
+                    None => c.env_remove(k),
+                };
+            }
+            let out = c.output().expect("tessera api-key create");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+            assert!(key.starts_with("tsk_") && !key.contains('\n'), "{key}");
+            (role, key)
+        })
+        .collect()
+}
+
+/// The key `http` sends for `method path`: a role the permission table lets through.
+fn key_for(addr: &str, method: &str, path: &str, body: &str) -> Option<String> {
+    let role = common::api::role_for(method, path, Some(body))?;
+    let keys = KEYS.lock().unwrap();
+    keys.iter()
+        .rev()
+        .find(|(a, _)| a == addr)
+        .and_then(|(_, ks)| ks.iter().find(|(r, _)| *r == role))
+        .map(|(_, k)| k.clone())
+}
+
 /// Spawns a prepared `serve` command and waits for the line naming its address.
-fn start(mut cmd: Command) -> Server {
+fn start(cmd: Command) -> Server {
+    let keys = make_keys(&cmd);
+    let server = start_plain(cmd);
+    KEYS.lock().unwrap().push((server.addr.clone(), keys));
+    server
+}
+
+/// [`start`] without making keys.
+fn start_plain(mut cmd: Command) -> Server {
     let mut child = cmd.spawn().expect("start tessera serve");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a first line").expect("stdout");
@@ -75,9 +141,12 @@ fn start(mut cmd: Command) -> Server {
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let auth = key_for(addr, method, path, body)
+        .map(|k| format!("Authorization: Bearer {k}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -126,8 +195,9 @@ fn binary_starts_seeds_serves_and_stops_gracefully() {
         .unwrap();
     write!(
         conn,
-        "POST /api/v1/layers?name=late HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/v1/layers?name=late HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         server.addr,
+        key_for(&server.addr, "POST", "/api/v1/layers", "").unwrap(),
         body.len()
     )
     .unwrap();

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (for `validate`, a seamless layer), 1 problems found, 2 unreadable
 //! input or bad arguments.
 
+mod accounts;
 mod demo;
 mod locate;
 mod points;
@@ -37,6 +38,11 @@ pub enum Command {
     Demo(demo::Args),
     /// Run the service (embedded SQLite by default; the demo district is seeded on first start).
     Serve(serve::Args),
+    /// Staff accounts (add).
+    User(accounts::UserArgs),
+    /// API keys for integrations (create).
+    #[command(name = "api-key")]
+    ApiKey(accounts::KeyArgs),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -47,6 +53,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Locate(a) => locate::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::User(a) => accounts::run_user(a),
+        Command::ApiKey(a) => accounts::run_key(a),
     };
     match result {
         Ok(code) => code,

@@ -69,6 +69,11 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         tracing::info!(from = %source.describe(), "seeded the district");
     }
     let state = AppState::load_with(store, sla).await?;
+    let demo_accounts = if seeded {
+        crate::demo::seed::create_demo_accounts(&state.0.store).await?
+    } else {
+        Vec::new()
+    };
     if seeded {
         tracing::info!("driving the sample case history through the case engine");
         let d = crate::demo::seed::drive_sample_history(&state, &source).await?;
@@ -106,6 +111,25 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         ("API description", "/api/openapi.json"),
     ] {
         println!("  {what:<20} http://{addr}{path}");
+    }
+    if !demo_accounts.is_empty() {
+        println!(
+            "demo accounts, one per role (shown only now; for trying the service, not for real \
+             use — sign in with POST /api/v1/login):"
+        );
+        for d in &demo_accounts {
+            let scope = match d.scope.parts() {
+                (k, Some(c)) => format!("{k} {c}"),
+                (k, None) => k.to_string(),
+            };
+            println!(
+                "  {:<26} {:<18} {:<28} password {}",
+                d.name,
+                d.role.as_str(),
+                scope,
+                d.password
+            );
+        }
     }
     drop(live);
     axum::serve(listener, app_with_limit(state.clone(), a.max_body_mb << 20))

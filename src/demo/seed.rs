@@ -244,3 +244,67 @@ pub async fn drive_sample_history(
         .await
         .map_err(|e| SeedError::File("cases-sample.json".into(), e.message.clone()))
 }
+
+/// A demo account made at first start.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Login name (`demo-dispatcher`, …).
+    pub name: String,
+    /// Role.
+    pub role: crate::auth::Role,
+    /// Scope.
+    pub scope: crate::auth::Scope,
+    /// Its random password, to show once.
+    pub password: String,
+}
+
+/// One demo account per role, with random passwords (the grid worker in the first grid of
+/// the published layer, the department staff in the first department, the rest district-wide).
+/// Returns them with their passwords, which are not kept anywhere else.
+pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, SeedError> {
+    use crate::auth::secret::{hash_password, new_password};
+    use crate::auth::{Role, Scope};
+    let first_grid = match store.publishes().await?.into_iter().next() {
+        Some(p) => store
+            .layer_grids(p.layer_id)
+            .await?
+            .grids
+            .first()
+            .map(|g| g.key.clone()),
+        None => None,
+    };
+    let first_department = store
+        .reference(RefKind::Departments)
+        .await?
+        .first()
+        .map(|d| d.key.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let scope = match (role, &first_grid, &first_department) {
+            (Role::GridWorker, Some(g), _) => Scope::Grid(g.clone()),
+            (Role::DepartmentStaff, _, Some(d)) => Scope::Department(d.clone()),
+            _ => Scope::District,
+        };
+        let name = format!("demo-{}", role.as_str().replace('_', "-"));
+        let password =
+            new_password().map_err(|e| SeedError::File("accounts".into(), e.to_string()))?;
+        let phc = hash_password(&password)
+            .map_err(|e| SeedError::File("accounts".into(), e.to_string()))?;
+        match store.insert_account(&name, role, &scope, &phc, now).await {
+            Ok(_) => out.push(DemoAccount {
+                name,
+                role,
+                scope,
+                password,
+            }),
+            // Made before (another process seeded meanwhile): keep theirs.
+            Err(crate::store::accounts::AccountError::Taken(_)) => {}
+            Err(crate::store::accounts::AccountError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}

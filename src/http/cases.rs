@@ -3,8 +3,10 @@
 //! versioned), listing with filters, and the citizen's tracking page and rating through the
 //! tracking token. Handlers load, call the pure rules of `cases::` and persist their events.
 
+use super::auth::Caller;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{ApiError, AppState};
+use crate::auth::{Principal, Scope};
 use crate::cases::calendar::{rfc3339_shanghai, shanghai_local};
 use crate::cases::lifecycle::{Action, Assignee, CaseFacts, CaseState, Level, Satisfaction};
 use crate::cases::routing::{Handler, Located, route};
@@ -215,6 +217,55 @@ pub fn overdue(f: &CaseFacts, d: &Deadlines, now: i64) -> Vec<&'static str> {
     out
 }
 
+/// Whether a case in `grid` owned by `owner` is within the caller's scope (anonymous callers
+/// see no case this way; they use the tracking token).
+pub(crate) fn covers(state: &AppState, p: &Principal, grid: Option<&str>, owner: &str) -> bool {
+    let Principal::Staff { scope, .. } = p else {
+        return false;
+    };
+    if *scope == Scope::District {
+        return true;
+    }
+    let live = state.0.live.load();
+    let props = grid
+        .and_then(|g| live.by_key.get(g))
+        .map(|&i| &live.layer.grids[i].properties);
+    let prop = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str);
+    scope.covers(grid, prop("community"), prop("street"), owner)
+}
+
+/// 403 unless case `c` is within the caller's scope (logged).
+pub(crate) fn require_in_scope(
+    state: &AppState,
+    p: &Principal,
+    c: &StoredCase,
+) -> Result<(), ApiError> {
+    if covers(state, p, c.facts.grid.as_deref(), c.facts.assignee.key()) {
+        return Ok(());
+    }
+    tracing::warn!(case = c.id, role = ?p.role(), name = p.name(), "denied: case outside the caller's scope");
+    Err(super::auth::forbidden(&format!(
+        "case {} is outside your scope",
+        c.id
+    )))
+}
+
+/// The report with the citizen's contact masked (name 张*, phone 139****1234).
+fn masked_report(report: &Value) -> Value {
+    let mut r = report.clone();
+    if let Some(c) = r.get_mut("contact").and_then(Value::as_object_mut) {
+        for (k, mask) in [
+            ("name", crate::auth::mask_name as fn(&str) -> String),
+            ("phone", crate::auth::mask_phone),
+        ] {
+            if let Some(v) = c.get(k).and_then(Value::as_str).map(mask) {
+                c.insert(k.to_string(), Value::String(v));
+            }
+        }
+    }
+    r
+}
+
 fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
     let f = &c.facts;
     let d = deadlines_of(state, f);
@@ -251,7 +302,7 @@ fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
         redo_count: f.redo_count,
         satisfaction: f.satisfaction,
         submitted_at: rfc3339_shanghai(f.submitted_at),
-        report: c.intake["report"].clone(),
+        report: masked_report(&c.intake["report"]),
         tracking_token: None,
         timeline: None,
     }
@@ -431,6 +482,9 @@ pub struct CaseChange {
     pub action: String,
     /// The grid it belongs to.
     pub grid: Option<String>,
+    /// Its owner's key (worker id, department code or `district`).
+    #[serde(default)]
+    pub owner: String,
 }
 
 /// Tells subscribers of every process: on SQLite directly, on PostgreSQL through the database
@@ -442,6 +496,7 @@ async fn announce(state: &AppState, c: &StoredCase, action: &str) {
         state: c.facts.state,
         action: action.to_string(),
         grid: c.facts.grid.clone(),
+        owner: c.facts.assignee.key().to_string(),
     };
     match &state.0.store {
         crate::store::Store::Sqlite(_) => {
@@ -463,14 +518,20 @@ async fn announce(state: &AppState, c: &StoredCase, action: &str) {
     responses((status = 200, description = "text/event-stream of `case` events, each a CaseChange", content_type = "text/event-stream")))]
 pub(crate) async fn events(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
 ) -> axum::response::sse::Sse<
     impl tokio_stream::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
 > {
     use tokio_stream::StreamExt;
     let rx = state.0.case_events.subscribe();
-    let stream = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(|m| {
+    let principal = caller.0.0.clone();
+    let stream = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(move |m| {
         // A subscriber that fell behind skips what it missed (the listing has the truth).
         let change = m.ok()?;
+        // Only the changes of cases within the caller's scope.
+        if !covers(&state, &principal, change.grid.as_deref(), &change.owner) {
+            return None;
+        }
         let data = serde_json::to_string(&change).ok()?;
         Some(Ok(axum::response::sse::Event::default()
             .event("case")
@@ -969,6 +1030,7 @@ fn event_view(e: CaseEvent) -> EventView {
     responses((status = 200, body = CaseView), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn show(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CaseView>, ApiError> {
     let c = state
@@ -977,7 +1039,30 @@ pub(crate) async fn show(
         .case(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    let principal = &caller.0.0;
+    require_in_scope(&state, principal, &c)?;
     let mut v = view(&state, &c, state.now());
+    // The full contact only to the dispatchers and the case's handler; each read recorded.
+    let owner = c.facts.assignee.key();
+    let is_worker = matches!(
+        c.facts.assignee,
+        crate::cases::lifecycle::Assignee::Worker { .. }
+    );
+    if c.intake["report"]["contact"].is_object()
+        && crate::auth::sees_contacts(principal, true, owner, is_worker)
+    {
+        v.report = c.intake["report"].clone();
+        state
+            .0
+            .store
+            .record_contact_read(
+                state.now(),
+                principal.name(),
+                principal.role().map_or("", |r| r.as_str()),
+                c.id,
+            )
+            .await?;
+    }
     v.timeline = Some(
         state
             .0
@@ -1053,9 +1138,6 @@ fn version_conflict(id: i64, given: i64, current: i64) -> ApiError {
 pub struct ActionRequest {
     /// The version of the case the action was decided on.
     pub version: i64,
-    /// Who acts (default `staff`).
-    #[serde(default)]
-    pub actor: Option<String>,
     /// The action: `{"action": "triage", "urgency": "red"}` and so on.
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -1072,19 +1154,30 @@ pub struct ActionRequest {
               (status = 422, body = super::error::ErrorBody)))]
 pub(crate) async fn act(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ActionRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
     let action: Action = serde_json::from_value(req.action)
         .map_err(|e| invalid("action", format!("action: {e}")))?;
+    let principal = &caller.0.0;
+    let need = super::auth::action_permission(action.name());
+    if !principal.may(need) {
+        tracing::warn!(case = id, action = action.name(), role = ?principal.role(), name = principal.name(), "denied: role may not take this action");
+        return Err(super::auth::forbidden(&format!(
+            "the {} role may not {} a case",
+            principal.role().map_or("anonymous", |r| r.as_str()),
+            action.name()
+        )));
+    }
     let c = state
         .0
         .store
         .case(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
-    let actor = req.actor.unwrap_or_else(|| "staff".into());
-    let c = apply(&state, c, req.version, &actor, action).await?;
+    require_in_scope(&state, principal, &c)?;
+    let c = apply(&state, c, req.version, principal.name(), action).await?;
     Ok(Json(view(&state, &c, state.now())))
 }
 
@@ -1142,6 +1235,7 @@ pub struct CaseList {
     responses((status = 200, body = CaseList), (status = 400, body = super::error::ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
     let per_page = q.per_page.unwrap_or(50);
@@ -1197,13 +1291,51 @@ pub(crate) async fn list(
             .with_details(json!({ "parameter": "assignee" })));
         }
     }
+    // The caller's scope narrows every list.
+    let mut assignee = q.department.or(q.assignee);
+    let mut grid = q.grid;
+    let mut empty = false;
+    if let Principal::Staff { scope, .. } = &caller.0.0 {
+        let in_area = |key: &str, code: &str| {
+            live.layer
+                .grids
+                .iter()
+                .filter(|g| g.properties.get(key).and_then(Value::as_str) == Some(code))
+                .map(|g| g.key.clone())
+                .collect::<Vec<_>>()
+        };
+        let area = match scope {
+            Scope::District => None,
+            Scope::Street(c) => Some(in_area("street", c)),
+            Scope::Community(c) => Some(in_area("community", c)),
+            Scope::Grid(g) => {
+                empty |= grid.as_ref().is_some_and(|x| x != g);
+                grid = Some(g.clone());
+                None
+            }
+            Scope::Department(d) => {
+                empty |= assignee.as_ref().is_some_and(|x| x != d);
+                assignee = Some(d.clone());
+                None
+            }
+        };
+        if let Some(area) = area {
+            grids = Some(match grids {
+                None => area,
+                Some(prev) => prev.into_iter().filter(|k| area.contains(k)).collect(),
+            });
+        }
+    }
+    if empty {
+        grids = Some(Vec::new());
+    }
     let filter = CaseFilter {
         states: q.state.into_iter().collect(),
         urgency: q.urgency,
         category: q.category,
-        grid: q.grid,
+        grid,
         grids,
-        assignee: q.department.or(q.assignee),
+        assignee,
         bbox: q
             .bbox
             .map(|b| [b.0.min().x, b.0.min().y, b.0.max().x, b.0.max().y]),
@@ -1348,7 +1480,12 @@ async fn track_view(state: &AppState, c: StoredCase, depth: u8) -> Result<TrackV
             let file = if name == "attach" {
                 a["file"]["name"]
                     .as_str()
-                    .map(|n| Value::String(format!("/api/v1/cases/{}/media/{n}", c.id)))
+                    .map(|n| {
+                        Value::String(format!(
+                            "/api/v1/cases/{}/media/{n}?token={}",
+                            c.id, c.tracking_token
+                        ))
+                    })
                     .unwrap_or(Value::Null)
             } else {
                 Value::Null

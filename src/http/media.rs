@@ -3,7 +3,7 @@
 //! its bytes (the declared type is not trusted); `GET /api/v1/cases/{id}/media/{name}` serves it
 //! back. Each file is recorded on the case as an `attach` event.
 
-use super::extract::ApiPath;
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
@@ -71,20 +71,69 @@ fn media_root(state: &AppState) -> Result<std::path::PathBuf, ApiError> {
     })
 }
 
+/// A case's media are for the citizen holding its tracking token and for staff who may read
+/// cases within whose scope it is; anyone else gets 401 (anonymous) or 403.
+fn may_touch(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    case: &crate::store::cases::StoredCase,
+    token: Option<&str>,
+) -> Result<(), ApiError> {
+    use crate::auth::{Permission, Principal};
+    match p {
+        Principal::Anonymous if token == Some(case.tracking_token.as_str()) => Ok(()),
+        Principal::Anonymous => {
+            tracing::warn!(
+                case = case.id,
+                "denied: media without the case's tracking token"
+            );
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a case's files need its tracking token (?token=), or signing in",
+            ))
+        }
+        p if !p.may(Permission::ReadCases) => Err(super::auth::forbidden(&format!(
+            "the {} role may not read cases",
+            p.role().map_or("", |r| r.as_str())
+        ))),
+        p => super::cases::require_in_scope(state, p, case),
+    }
+}
+
+/// Query of a case media request.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// The case's tracking token (a citizen attaching to their own report).
+    pub token: Option<String>,
+}
+
 /// Attach photos (JPEG, PNG, WebP, HEIF; ≤ 10 MB) or voice notes (MP3, M4A, AAC, AMR, Ogg, WAV;
 /// ≤ 5 MB) to a case; the type is sniffed from the content.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/media", tag = "cases",
-    params(("id" = i64, Path, description = "Case id")),
+    params(("id" = i64, Path, description = "Case id"), UploadQuery),
     request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
     responses((status = 201, description = "The files stored, with their names", body = Uploaded),
               (status = 404, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
               (status = 415, description = "Not an accepted image or audio type", body = super::error::ErrorBody)))]
 pub(crate) async fn upload(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     let root = media_root(&state)?;
+    // Before the body is read: the citizen's tracking token, or staff working on the case.
+    let case = state
+        .0
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    may_touch(&state, &caller.0.0, &case, q.token.as_deref())?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(
             e.status(),
@@ -165,13 +214,22 @@ pub(crate) async fn upload(
 
 /// One stored file of a case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/media/{name}", tag = "cases",
-    params(("id" = i64, Path, description = "Case id"), ("name" = String, Path, description = "File name as returned on upload")),
+    params(UploadQuery, ("id" = i64, Path, description = "Case id"), ("name" = String, Path, description = "File name as returned on upload")),
     responses((status = 200, description = "The file, with its sniffed content type"), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn download(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiPath((id, name)): ApiPath<(i64, String)>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let root = media_root(&state)?;
+    let case = state
+        .0
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    may_touch(&state, &caller.0.0, &case, q.token.as_deref())?;
     // Names are ours: digits, a dash and an extension; anything else is not a stored file.
     if !name
         .chars()

@@ -6,6 +6,7 @@
 //! readers never block.
 
 mod audits;
+pub mod auth;
 pub(crate) mod cases;
 mod district;
 pub mod error;
@@ -303,6 +304,11 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(media::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
+        .merge(auth::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

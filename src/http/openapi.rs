@@ -42,9 +42,40 @@ use utoipa::OpenApi;
         super::audits::show,
         super::audits::record,
         super::metrics::metrics,
-    )
+        super::auth::login,
+        super::auth::logout,
+        super::auth::me,
+        super::auth::accounts,
+        super::auth::add_account,
+        super::auth::api_keys,
+        super::auth::add_api_key,
+        super::auth::revoke_api_key,
+    ),
+    modifiers(&Security)
 )]
 pub struct ApiDoc;
+
+/// Declares the two ways to sign in: the session cookie and bearer API keys.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                super::auth::SESSION_COOKIE,
+            ))),
+        );
+        c.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The handler.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {

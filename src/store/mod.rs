@@ -6,6 +6,7 @@
 //! latest publish event, so publishing (and rollback, which is publishing an older version) is
 //! one insert.
 
+pub mod accounts;
 pub mod audits;
 pub mod cases;
 pub mod postgres;

@@ -10,7 +10,9 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use tessera::auth::{Permission, Role, Scope};
 use tessera::demo::seed::SeedSource;
+use tessera::http::auth::{Access, ROUTES, action_permission, route_access};
 use tessera::http::{AppState, app};
 use tessera::spatial::GridLayer;
 use tessera::spatial::layer::{KeySource, read_layer};
@@ -55,7 +57,9 @@ pub async fn start(db: &Db) -> AppState {
     tessera::demo::seed::seed_if_empty(&store, &SeedSource::dir(&seed_dir()).unwrap())
         .await
         .unwrap();
-    AppState::load(store).await.unwrap()
+    let state = AppState::load(store).await.unwrap();
+    add_test_keys(&state).await;
+    state
 }
 
 /// Like [`start`], with the demo district's year of sample cases loaded.
@@ -74,20 +78,114 @@ pub async fn start_with_history(db: &Db) -> AppState {
     tessera::demo::seed::drive_sample_history(&state, &source)
         .await
         .unwrap();
+    add_test_keys(&state).await;
     state
 }
 
-/// One request through the router; the status and the JSON body (null if not JSON).
+/// The API key the tests hold for `role` (each role has one, scoped to the whole district).
+pub fn test_key(role: Role) -> String {
+    format!("tsk_test_{}", role.as_str())
+}
+
+/// Gives `state` one district-wide API key per role ([`test_key`]).
+pub async fn add_test_keys(state: &AppState) {
+    for role in Role::ALL {
+        let hash = tessera::auth::secret::token_hash(&test_key(role));
+        if state.0.store.api_key(&hash).await.unwrap().is_some() {
+            continue;
+        }
+        state
+            .0
+            .store
+            .insert_api_key(
+                &format!("test-{}", role.as_str()),
+                role,
+                &Scope::District,
+                &hash,
+                0,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// The route pattern of [`tessera::http::auth::ROUTES`] that `path` (no query) matches.
+pub fn route_of(method: &str, path: &str) -> Option<&'static str> {
+    let segs: Vec<&str> = path.split('/').collect();
+    ROUTES.iter().find_map(|(m, p, _)| {
+        let ps: Vec<&str> = p.split('/').collect();
+        (*m == method
+            && ps.len() == segs.len()
+            && ps
+                .iter()
+                .zip(&segs)
+                .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}'))))
+        .then_some(*p)
+    })
+}
+
+/// The role the tests call a route as: none for public routes, else the first role in
+/// `Dispatcher, Planner, Supervisor, GridWorker, DepartmentStaff, Admin, HotlineOperator,
+/// Integration` that the permission table lets through (for case actions, by the action).
+pub fn role_for(method: &str, uri: &str, body: Option<&str>) -> Option<Role> {
+    let path = uri.split('?').next().unwrap_or(uri);
+    let need = match route_of(method, path).map(|p| route_access(method, p)) {
+        None | Some(Access::Public) => return None,
+        Some(Access::Need(p)) => p,
+        Some(Access::Staff) => {
+            let action = body
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                .and_then(|v| v["action"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if action.is_empty() {
+                Permission::ReadCases
+            } else {
+                action_permission(&action)
+            }
+        }
+    };
+    [
+        Role::Dispatcher,
+        Role::Planner,
+        Role::Supervisor,
+        Role::GridWorker,
+        Role::DepartmentStaff,
+        Role::Admin,
+        Role::HotlineOperator,
+        Role::Integration,
+    ]
+    .into_iter()
+    .find(|r| r.may(need))
+}
+
+/// One request through the router as a role that may make it (see [`role_for`]); the status
+/// and the JSON body (null if not JSON).
 pub async fn call(
     state: &AppState,
     method: &str,
     uri: &str,
     body: Option<String>,
 ) -> (StatusCode, Value) {
-    let req = Request::builder()
+    let role = role_for(method, uri, body.as_deref());
+    call_as(state, role.map(test_key).as_deref(), method, uri, body).await
+}
+
+/// One request through the router with `key` as its bearer API key (none: anonymous).
+pub async fn call_as(
+    state: &AppState,
+    key: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let req = req
         .body(body.map(Body::from).unwrap_or_else(Body::empty))
         .unwrap();
     let resp = app(state.clone()).oneshot(req).await.unwrap();
