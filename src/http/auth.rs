@@ -96,6 +96,20 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
 ];
 
+/// The route table as Markdown (route, what it needs), as the README shows it.
+pub fn route_table_markdown() -> String {
+    let mut out = String::from("| route | needs |\n|---|---|\n");
+    for (m, p, a) in ROUTES {
+        let need = match a {
+            Public => "anyone".to_string(),
+            Staff => "any account or key (case actions: by the action, see below)".to_string(),
+            Need(p) => format!("`{}`", p.as_str()),
+        };
+        out.push_str(&format!("| `{m} {p}` | {need} |\n"));
+    }
+    out
+}
+
 /// What the route `method path` (a route pattern, as in [`ROUTES`]) needs; a route missing
 /// from the table needs [`Permission::ManageAccounts`] (closed by default).
 pub fn route_access(method: &str, path: &str) -> Access {

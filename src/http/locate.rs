@@ -121,6 +121,7 @@ pub struct LocateResponse {
     ))]
 pub(crate) async fn locate(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiQuery(q): ApiQuery<LocateParams>,
 ) -> Result<Json<LocateResponse>, ApiError> {
     let LocateParams {
@@ -183,7 +184,13 @@ pub(crate) async fn locate(
         worker: worker.map(|w| WorkerOnDuty {
             id: w["id"].clone(),
             name: w["name"].clone(),
-            phone: w["phone"].clone(),
+            // Anonymous callers (citizens) see the worker's name and a masked phone.
+            phone: match (&caller.0.0, w["phone"].as_str()) {
+                (crate::auth::Principal::Anonymous, Some(p)) => {
+                    Value::String(crate::auth::mask_phone(p))
+                }
+                _ => w["phone"].clone(),
+            },
             role: w["role"].clone(),
             duty,
         }),

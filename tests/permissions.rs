@@ -1,0 +1,545 @@
+//! Who may do what, on both real backends: every role (and an anonymous caller) against every
+//! route of the route table; sign-in with a session cookie and its CSRF token; API keys made,
+//! used and revoked; scoped accounts seeing only their cases; contacts masked except for the
+//! dispatchers and the case's handler, with every full read recorded; and the README's tables
+//! equal to the code's.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tessera::auth::{Permission, Role};
+use tessera::http::AppState;
+use tessera::http::auth::{Access, ROUTES, action_permission};
+use tower::ServiceExt;
+
+mod common;
+use common::api::{call, call_as, databases, demo_layer, start, test_key};
+
+/// A concrete request for a route pattern: path parameters filled with things that exist.
+fn concrete(path: &str, case: i64, token: &str, grid: &str) -> String {
+    path.replace("{id}/media/{name}", &format!("{case}/media/1-1.png"))
+        .replace("/cases/{id}", &format!("/cases/{case}"))
+        .replace("{token}", token)
+        .replace("{key}", grid)
+        .replace("/layers/{id}", "/layers/1")
+        .replace("{a}", "1")
+        .replace("{b}", "1")
+        .replace("/audits/{id}", "/audits/1")
+        .replace("/api-keys/{id}", "/api-keys/999999")
+}
+
+#[tokio::test]
+async fn every_role_against_every_route() {
+    for db in databases("every_role_against_every_route").await {
+        let state = start(&db).await;
+        let (lon, lat, grid) = {
+            use geo::InteriorPoint;
+            let l = demo_layer();
+            let p = l.grids[3].geometry.interior_point().unwrap();
+            (p.x(), p.y(), l.grids[3].key.clone())
+        };
+        let (s, c) = call(
+            &state,
+            "POST",
+            "/api/v1/cases",
+            Some(
+                json!({"channel": "citizen", "category": "C01", "description": "x",
+                        "lon": lon, "lat": lat})
+                .to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        let id = c["id"].as_i64().unwrap();
+        let token = c["tracking_token"].as_str().unwrap().to_string();
+        let callers: Vec<Option<Role>> = std::iter::once(None)
+            .chain(Role::ALL.into_iter().map(Some))
+            .collect();
+        let mut checked = 0;
+        for (method, pattern, access) in ROUTES {
+            // Bodies that get past authorisation and then stop short of changing anything
+            // (wrong version, incomplete fields), so every caller meets the same state.
+            let uri = concrete(pattern, id, &token, &grid);
+            let bodies: Vec<(Option<&str>, String)> = match *access {
+                Access::Staff if pattern.ends_with("/actions") => ["accept", "triage", "supervise"]
+                    .into_iter()
+                    .map(|a| {
+                        let body = match a {
+                            "triage" => json!({"action": a, "version": 999, "urgency": "red"}),
+                            "supervise" => json!({"action": a, "version": 999, "note": "n"}),
+                            _ => json!({"action": a, "version": 999}),
+                        };
+                        (Some(a), body.to_string())
+                    })
+                    .collect(),
+                _ => vec![(None, "{}".to_string())],
+            };
+            for (action, body) in &bodies {
+                for who in &callers {
+                    let key = who.map(test_key);
+                    let body = (*method == "POST").then(|| body.clone());
+                    // The event stream never ends: only its status is read.
+                    let (status, v) = if *pattern == "/api/v1/events" {
+                        events_status(&state, key.as_deref()).await
+                    } else {
+                        call_as(&state, key.as_deref(), method, &uri, body).await
+                    };
+                    let need = match (access, action) {
+                        (Access::Public, _) => None,
+                        (Access::Staff, Some(a)) => Some(action_permission(a)),
+                        (Access::Staff, None) => Some(Permission::Public),
+                        (Access::Need(p), _) => Some(*p),
+                    };
+                    let allowed = match (who, need) {
+                        (_, None) => true,
+                        (None, Some(_)) => false,
+                        (Some(r), Some(p)) => r.may(p),
+                    };
+                    let denied = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+                    let what = format!(
+                        "{method} {uri} {} as {}: {status} {v}",
+                        action.unwrap_or(""),
+                        who.map_or("anonymous", |r| r.as_str())
+                    );
+                    if allowed {
+                        // Media without a token is 401 by design for anonymous callers.
+                        let media_anon = who.is_none() && pattern.contains("/media");
+                        assert!(!denied || media_anon, "allowed but denied: {what}");
+                    } else if who.is_none() {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
+                        assert_eq!(v["error"]["code"], "unauthorized", "{what}");
+                    } else {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 9 * ROUTES.len(), "{checked}");
+    }
+}
+
+/// The status of `GET /api/v1/events` (the stream itself is not read).
+async fn events_status(state: &AppState, key: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::builder().uri("/api/v1/events");
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let resp = tessera::http::app(state.clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let v = if status.is_success() {
+        Value::Null
+    } else {
+        let b = resp.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&b).unwrap_or(Value::Null)
+    };
+    (status, v)
+}
+
+/// One raw request; status, headers and JSON body.
+async fn raw(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    let resp = tessera::http::app(state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = resp.status();
+    let h = resp.headers().clone();
+    let b = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, h, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn sign_in_keys_scopes_and_masked_contacts() {
+    for db in databases("sign_in_keys_scopes_and_masked_contacts").await {
+        let state = start(&db).await;
+        let admin = test_key(Role::Admin);
+        let auth = format!("Bearer {admin}");
+        // An administrator adds a dispatcher; a short password or a scope that does not fit
+        // the role is refused naming the field.
+        let (s, _, v) = raw(
+            &state,
+            "POST",
+            "/api/v1/accounts",
+            &[("authorization", &auth)],
+            Some(json!({"name": "d1", "role": "dispatcher", "password": "short"})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+        );
+        let (s, _, v) = raw(
+            &state,
+            "POST",
+            "/api/v1/accounts",
+            &[("authorization", &auth)],
+            Some(
+                json!({"name": "d1", "role": "dispatcher", "password": "a long password 1",
+                        "scope": {"kind": "department", "code": "D02"}}),
+            ),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("scope"))
+        );
+        let (s, _, v) = raw(
+            &state,
+            "POST",
+            "/api/v1/accounts",
+            &[("authorization", &auth)],
+            Some(json!({"name": "d1", "role": "dispatcher", "password": "a long password 1"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, _, _) = raw(
+            &state,
+            "POST",
+            "/api/v1/accounts",
+            &[("authorization", &auth)],
+            Some(json!({"name": "d1", "role": "planner", "password": "a long password 2"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // Sign-in: a wrong password is 401; the right one gives an HttpOnly, SameSite=Strict
+        // cookie and a CSRF token.
+        let (s, _, _) = raw(
+            &state,
+            "POST",
+            "/api/v1/login",
+            &[],
+            Some(json!({"name": "d1", "password": "a long password 2"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, h, me) = raw(
+            &state,
+            "POST",
+            "/api/v1/login",
+            &[("x-forwarded-proto", "https")],
+            Some(json!({"name": "d1", "password": "a long password 1"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        let set = h["set-cookie"].to_str().unwrap().to_string();
+        for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+            assert!(set.contains(attr), "{set}");
+        }
+        let cookie = set.split(';').next().unwrap().to_string();
+        let csrf = me["csrf_token"].as_str().unwrap().to_string();
+        assert_eq!(me["role"], "dispatcher");
+        let (s, _, who) = raw(&state, "GET", "/api/v1/me", &[("cookie", &cookie)], None).await;
+        assert_eq!((s, who["name"].as_str()), (StatusCode::OK, Some("d1")));
+        // A citizen's report with a contact.
+        let (lon, lat, _) = {
+            use geo::InteriorPoint;
+            let l = demo_layer();
+            let p = l.grids[5].geometry.interior_point().unwrap();
+            (p.x(), p.y(), l.grids[5].key.clone())
+        };
+        let (_, _, c) = raw(&state, "POST", "/api/v1/cases", &[],
+            Some(json!({"channel": "citizen", "category": "C01", "description": "x", "lon": lon, "lat": lat,
+                        "contact": {"name": "张三丰", "phone": "13912341234"}}))).await;
+        let id = c["id"].as_i64().unwrap();
+        assert_eq!(c["report"]["contact"]["phone"], "139****1234", "{c}");
+        // The session acts only with its CSRF token.
+        let triage = json!({"action": "triage", "version": 1, "urgency": "yellow"});
+        let uri = format!("/api/v1/cases/{id}/actions");
+        let (s, _, v) = raw(
+            &state,
+            "POST",
+            &uri,
+            &[("cookie", &cookie)],
+            Some(triage.clone()),
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("csrf"))
+        );
+        let (s, _, v) = raw(
+            &state,
+            "POST",
+            &uri,
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            Some(triage),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // The actor is the account, not a claim in the body.
+        let (_, _, full) = raw(
+            &state,
+            "GET",
+            &format!("/api/v1/cases/{id}"),
+            &[("cookie", &cookie)],
+            None,
+        )
+        .await;
+        assert_eq!(full["timeline"][1]["actor"], "d1");
+        // A dispatcher sees the full contact, and the read is recorded; a list shows it masked.
+        assert_eq!(full["report"]["contact"]["phone"], "13912341234");
+        assert_eq!(full["report"]["contact"]["name"], "张三丰");
+        let reads = state.0.store.contact_reads(id).await.unwrap();
+        assert_eq!(reads.len(), 1);
+        assert_eq!(
+            (reads[0].actor.as_str(), reads[0].role.as_str()),
+            ("d1", "dispatcher")
+        );
+        let (_, _, list) = raw(&state, "GET", "/api/v1/cases", &[("cookie", &cookie)], None).await;
+        let row = list["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone();
+        assert_eq!(row["report"]["contact"]["phone"], "139****1234");
+        assert_eq!(row["report"]["contact"]["name"], "张**");
+        // A supervisor reads the case masked, and nothing more is recorded.
+        let (_, v) = call_as(
+            &state,
+            Some(&test_key(Role::Supervisor)),
+            "GET",
+            &format!("/api/v1/cases/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["report"]["contact"]["phone"], "139****1234");
+        assert_eq!(state.0.store.contact_reads(id).await.unwrap().len(), 1);
+        // Signed out, the cookie opens nothing.
+        let (s, _, _) = raw(
+            &state,
+            "POST",
+            "/api/v1/logout",
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _, _) = raw(&state, "GET", "/api/v1/cases", &[("cookie", &cookie)], None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // A key: made by an admin, shown once, used, revoked.
+        let (s, _, k) = raw(
+            &state,
+            "POST",
+            "/api/v1/api-keys",
+            &[("authorization", &auth)],
+            Some(json!({"name": "12345 platform"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+        assert_eq!(k["record"]["role"], "integration");
+        let key = k["key"].as_str().unwrap().to_string();
+        let bearer = format!("Bearer {key}");
+        let (s, _, _) = raw(
+            &state,
+            "GET",
+            "/api/v1/cases",
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, _, keys) = raw(
+            &state,
+            "GET",
+            "/api/v1/api-keys",
+            &[("authorization", &auth)],
+            None,
+        )
+        .await;
+        assert!(
+            !keys.to_string().contains(&key),
+            "a listed key shows its secret"
+        );
+        let kid = k["record"]["id"].as_i64().unwrap();
+        let (s, _, _) = raw(
+            &state,
+            "POST",
+            &format!("/api/v1/api-keys/{kid}/revoke"),
+            &[("authorization", &auth)],
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _, v) = raw(&state, "POST", "/api/v1/cases", &[("authorization", &bearer)],
+            Some(json!({"channel": "citizen", "category": "C01", "description": "x", "lon": lon, "lat": lat}))).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn scoped_accounts_see_and_act_on_their_own_cases_only() {
+    for db in databases("scoped_accounts_see_and_act_on_their_own_cases_only").await {
+        let state = start(&db).await;
+        let layer = demo_layer();
+        let prop = |i: usize, k: &str| layer.grids[i].properties[k].as_str().unwrap().to_string();
+        let a = 0;
+        let far = (1..layer.grids.len())
+            .find(|&i| prop(i, "street") != prop(a, "street"))
+            .unwrap();
+        let mut ids = Vec::new();
+        for (i, category) in [(a, "C01"), (far, "C01"), (a, "C07")] {
+            use geo::InteriorPoint;
+            let p = layer.grids[i].geometry.interior_point().unwrap();
+            let (_, c) = call(
+                &state,
+                "POST",
+                "/api/v1/cases",
+                Some(
+                    json!({"channel": "citizen",
+                "category": category, "description": "x", "lon": p.x(), "lat": p.y()})
+                    .to_string(),
+                ),
+            )
+            .await;
+            ids.push((c["id"].as_i64().unwrap(), c["assignee"].clone()));
+        }
+        let admin = test_key(Role::Admin);
+        let mut keys = Vec::new();
+        for (name, role, scope) in [
+            (
+                "w",
+                "grid_worker",
+                json!({"kind": "grid", "code": layer.grids[a].key}),
+            ),
+            (
+                "s",
+                "supervisor",
+                json!({"kind": "street", "code": prop(far, "street")}),
+            ),
+            (
+                "dp",
+                "department_staff",
+                json!({"kind": "department", "code": ids[2].1["code"]}),
+            ),
+        ] {
+            let (s, k) = call_as(
+                &state,
+                Some(&admin),
+                "POST",
+                "/api/v1/api-keys",
+                Some(json!({"name": name, "role": role, "scope": scope}).to_string()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{k}");
+            keys.push(k["key"].as_str().unwrap().to_string());
+        }
+        let seen = |key: String| {
+            let state = state.clone();
+            async move {
+                let (_, v) = call_as(
+                    &state,
+                    Some(&key),
+                    "GET",
+                    "/api/v1/cases?per_page=500",
+                    None,
+                )
+                .await;
+                let mut got: Vec<i64> = v["cases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap())
+                    .collect();
+                got.sort_unstable();
+                got
+            }
+        };
+        // The grid worker sees the cases of their grid (both categories); the street
+        // supervisor the far street's; the department its own.
+        assert_eq!(seen(keys[0].clone()).await, vec![ids[0].0, ids[2].0]);
+        assert_eq!(seen(keys[1].clone()).await, vec![ids[1].0]);
+        assert_eq!(seen(keys[2].clone()).await, vec![ids[2].0]);
+        // Outside the scope: 403, reading or acting.
+        let (s, _) = call_as(
+            &state,
+            Some(&keys[0]),
+            "GET",
+            &format!("/api/v1/cases/{}", ids[1].0),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = call_as(
+            &state,
+            Some(&keys[0]),
+            "POST",
+            &format!("/api/v1/cases/{}/actions", ids[1].0),
+            Some(json!({"action": "accept", "version": 1}).to_string()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // A grid worker may not dispatch, even in their grid.
+        let (s, _) = call_as(
+            &state,
+            Some(&keys[0]),
+            "POST",
+            &format!("/api/v1/cases/{}/actions", ids[0].0),
+            Some(json!({"action": "triage", "version": 1, "urgency": "red"}).to_string()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn locate_shows_citizens_a_masked_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(&common::api::Db::Sqlite(dir)).await;
+    let uri = "/api/v1/locate?lon=118.05&lat=36.81";
+    let (_, anon) = call_as(&state, None, "GET", uri, None).await;
+    let (_, staff) = call_as(&state, Some(&test_key(Role::Dispatcher)), "GET", uri, None).await;
+    let full = staff["worker"]["phone"].as_str().unwrap();
+    assert_eq!(anon["worker"]["name"], staff["worker"]["name"]);
+    assert_eq!(anon["worker"]["phone"], tessera::auth::mask_phone(full));
+    assert_ne!(anon["worker"]["phone"].as_str().unwrap(), full);
+}
+
+#[test]
+fn the_readme_shows_the_tables_of_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        "<!-- permissions: generated from src/auth and src/http/auth.rs -->\n",
+        "<!-- /permissions -->",
+    );
+    let want = format!(
+        "{}\n{}",
+        tessera::auth::permission_table_markdown(),
+        tessera::http::auth::route_table_markdown()
+    );
+    let a = text.find(start).expect("the README's permissions block") + start.len();
+    let b = text[a..].find(end).expect("its end") + a;
+    if text[a..b] != want && std::env::var_os("TESSERA_BLESS_README").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &text[..a], &text[b..])).unwrap();
+        return;
+    }
+    assert!(
+        text[a..b] == want,
+        "the README's permission tables differ from the code; rerun with TESSERA_BLESS_README=1 to rewrite them:\n{want}"
+    );
+}
