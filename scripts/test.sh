@@ -42,4 +42,7 @@ step "GEOS oracle (shapely)"
 PY=$(scripts/pyenv.sh)
 "$PY" scripts/oracle.py --tessera target/release/tessera
 
+step "Open311 GeoReport v2 with a client library (georeport)"
+"$PY" scripts/open311_client_test.py --tessera target/release/tessera
+
 step "all tests passed in $((SECONDS - started)) s"

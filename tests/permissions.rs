@@ -543,3 +543,95 @@ fn the_readme_shows_the_tables_of_the_code() {
         "the README's permission tables differ from the code; rerun with TESSERA_BLESS_README=1 to rewrite them:\n{want}"
     );
 }
+
+#[tokio::test]
+async fn open311_posts_are_cases_like_any_other() {
+    for db in databases("open311_posts_are_cases_like_any_other").await {
+        let state = start(&db).await;
+        let key = test_key(Role::Integration);
+        let form = |k: &str| {
+            format!(
+                "api_key={k}&service_code=C01&lat=36.81&long=118.05&description=%E5%9E%83%E5%9C%BE&phone=13912341234"
+            )
+        };
+        let post = |body: String, idem: Option<&'static str>| {
+            let state = state.clone();
+            async move {
+                let mut req = Request::builder()
+                    .method("POST")
+                    .uri("/open311/v2/requests.json")
+                    .header("content-type", "application/x-www-form-urlencoded");
+                if let Some(k) = idem {
+                    req = req.header("idempotency-key", k);
+                }
+                let resp = tessera::http::app(state)
+                    .oneshot(req.body(Body::from(body)).unwrap())
+                    .await
+                    .unwrap();
+                let s = resp.status();
+                let b = resp.into_body().collect().await.unwrap().to_bytes();
+                (
+                    s,
+                    serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+                )
+            }
+        };
+        // No key, or a wrong one: 403 in the specification's error shape.
+        let (s, v) = post(form(""), None).await;
+        assert_eq!(
+            (s, v[0]["code"].as_i64()),
+            (StatusCode::FORBIDDEN, Some(403)),
+            "{v}"
+        );
+        let (s, _) = post(form("tsk_nope"), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // With the key: a case, routed like any other; a retry with the same key is the same.
+        let (s, v) = post(form(&key), Some("o311-1")).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v[0]["service_request_id"].as_str().unwrap().to_string();
+        assert!(
+            v[0]["service_notice"]
+                .as_str()
+                .unwrap()
+                .contains("pin in grid"),
+            "{v}"
+        );
+        let (s, again) = post(form(&key), Some("o311-1")).await;
+        assert_eq!(
+            (s, again[0]["service_request_id"].as_str()),
+            (StatusCode::OK, Some(id.as_str()))
+        );
+        let (_, case) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        assert_eq!(case["channel"], "open311");
+        assert!(case["assignee"]["kind"] == "worker", "{case}");
+        // Read back in XML: the request, without its contact.
+        let resp = tessera::http::app(state.clone())
+            .oneshot(
+                Request::builder()
+                    .uri(format!("/open311/v2/requests/{id}.xml"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-type"], "text/xml; charset=utf-8");
+        let text = String::from_utf8(
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(
+            text.contains("<service_requests><request>")
+                && text.contains(&format!("<service_request_id>{id}</service_request_id>")),
+            "{text}"
+        );
+        assert!(
+            text.contains("<status>open</status>") && !text.contains("13912341234"),
+            "{text}"
+        );
+    }
+}

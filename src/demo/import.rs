@@ -211,6 +211,7 @@ impl Driver<'_> {
                     operator: (report.channel == "hotline").then(|| "12345 话务员".to_string()),
                     reporter: (report.channel == "patrol").then(|| "网格员".to_string()),
                     contact: None,
+                    media_url: None,
                 };
                 let (c, created) =
                     submit(self.state, Some(format!("sample:{}", report.id)), req).await?;

@@ -55,6 +55,8 @@ pub enum Channel {
     Patrol,
     /// In person at a service desk.
     WalkIn,
+    /// An Open311 GeoReport v2 client (`POST /open311/v2/requests.{json,xml}`).
+    Open311,
 }
 
 /// A citizen's contact.
@@ -103,6 +105,9 @@ pub struct NewCaseRequest {
     /// The citizen's contact.
     #[serde(default)]
     pub contact: Option<Contact>,
+    /// A photo elsewhere (Open311 `media_url`).
+    #[serde(default)]
+    pub media_url: Option<String>,
 }
 
 /// Deadlines as RFC 3339 local times (+08:00).
@@ -930,7 +935,9 @@ pub(crate) async fn submit(
                 "a hotline report needs its 12345 work order number",
             ));
         }
-        Channel::Hotline | Channel::WalkIn if pin.is_none() && address.is_none() => {
+        Channel::Hotline | Channel::WalkIn | Channel::Open311
+            if pin.is_none() && address.is_none() =>
+        {
             return Err(invalid("address", "give an address, a pin, or both"));
         }
         _ => {}
@@ -977,6 +984,7 @@ pub(crate) async fn submit(
         "operator": req.operator,
         "reporter": req.reporter,
         "contact": req.contact,
+        "media_url": req.media_url,
     });
     let intake = json!({
         "channel": req.channel,

@@ -16,6 +16,7 @@ mod layers;
 mod locate;
 mod media;
 pub mod metrics;
+mod open311;
 pub mod openapi;
 pub mod refs;
 
@@ -305,6 +306,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .merge(auth::router())
+        .merge(open311::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -50,6 +50,11 @@ use utoipa::OpenApi;
         super::auth::api_keys,
         super::auth::add_api_key,
         super::auth::revoke_api_key,
+        super::open311::get_doc,
+        super::open311::post_request,
+        super::open311::service,
+        super::open311::request,
+        super::open311::token,
     ),
     modifiers(&Security)
 )]
