@@ -69,17 +69,35 @@ def main():
             [tessera, "api-key", "create", "dispatch desk", "--role", "dispatcher", "--data-dir", data],
             check=True, capture_output=True, text=True, cwd=data,
         ).stdout.strip()
-        server = subprocess.Popen(
-            [tessera, "serve", "--bind", "127.0.0.1:0", "--data-dir", data],
-            stdout=subprocess.PIPE, text=True, cwd=data, env={**os.environ, "RUST_LOG": "warn"},
+        # An account with a password of one's own, from stdin.
+        added = subprocess.run(
+            [tessera, "user", "add", "plan.li", "--role", "planner", "--password-stdin", "--data-dir", data],
+            input="a planner's long password\n", capture_output=True, text=True, cwd=data,
         )
-        try:
-            first = server.stdout.readline()
-            base = first.split("http://", 1)[1].strip()
-            run(f"http://{base}", key, dispatcher)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        check(added.returncode == 0 and added.stdout == "", f"user add --password-stdin ({added.stderr.strip()})")
+        log_path = os.path.join(data, "serve.log")
+        with open(log_path, "w") as log:
+            server = subprocess.Popen(
+                [tessera, "serve", "--bind", "127.0.0.1:0", "--data-dir", data],
+                stdout=subprocess.PIPE, stderr=log, text=True, cwd=data,
+                env={**os.environ, "RUST_LOG": "info"},
+            )
+            try:
+                first = server.stdout.readline()
+                base = first.split("http://", 1)[1].strip()
+                demo = demo_accounts(server)
+                run(f"http://{base}", key, dispatcher)
+                sessions(f"http://{base}", demo)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        # Each denial is logged; the log holds no phone, name or key.
+        text = open(log_path, encoding="utf-8").read()
+        for what in ("denied: not signed in", "denied: CSRF token missing", "denied: role lacks",
+                     "denied: role may not take this action", "denied: Open311 POST without"):
+            check(what in text, f"the log records '{what}'")
+        for secret in ("13912341234", "张三", key, dispatcher, "a planner's long password"):
+            check(secret not in text, f"the service log does not contain {secret[:6]}…")
     if failures:
         print(f"{len(failures)} Open311 checks failed", file=sys.stderr)
         return 1
@@ -87,9 +105,59 @@ def main():
     return 0
 
 
+def demo_accounts(server):
+    """The demo accounts `serve` prints once at first start: {role: (name, password)}."""
+    accounts = {}
+    while True:
+        line = server.stdout.readline()
+        if not line:
+            break
+        if line.startswith("demo accounts"):
+            check("not for real use" in line, "the demo accounts are said to be demo accounts")
+            continue
+        parts = line.split()
+        if len(parts) >= 5 and parts[0].startswith("demo-") and parts[-2] == "password":
+            accounts[parts[1]] = (parts[0], parts[-1])
+            if len(accounts) == 8:
+                break
+    check(len(accounts) == 8, f"one demo account per role ({sorted(accounts)})")
+    return accounts
+
+
+def sessions(base, demo):
+    """Sign in as the demo dispatcher: a session cookie and its CSRF token."""
+    name, password = demo["dispatcher"]
+    s = requests.Session()
+    bad = s.post(f"{base}/api/v1/login", json={"name": name, "password": password + "x"})
+    check(bad.status_code == 401, "a wrong password is 401")
+    r = s.post(f"{base}/api/v1/login", json={"name": name, "password": password})
+    check(r.status_code == 200 and "tessera_session" in s.cookies, f"sign in as {name}")
+    cookie = r.headers.get("set-cookie", "")
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie, f"the cookie is HttpOnly, SameSite=Strict ({cookie})")
+    csrf = r.json()["csrf_token"]
+    listed = s.get(f"{base}/api/v1/cases?per_page=1")
+    check(listed.status_code == 200 and listed.json()["total"] > 0, "the session lists cases")
+    case = listed.json()["cases"][0]
+    act = {"action": "supervise", "note": "n", "version": case["version"]}
+    no_csrf = s.post(f"{base}/api/v1/cases/{case['id']}/actions", json=act)
+    check(no_csrf.status_code == 403, f"an action without the CSRF token is 403 ({no_csrf.status_code})")
+    # A dispatcher may not write supervisors' notes, but with the token the refusal is the role's.
+    with_csrf = s.post(f"{base}/api/v1/cases/{case['id']}/actions", json=act, headers={"X-CSRF-Token": csrf})
+    check(with_csrf.status_code == 403 and with_csrf.json()["error"]["code"] == "forbidden",
+          f"the role is what refuses then ({with_csrf.text[:120]})")
+    out = s.post(f"{base}/api/v1/logout", headers={"X-CSRF-Token": csrf})
+    check(out.status_code == 204, "sign out")
+    check(s.get(f"{base}/api/v1/cases").status_code == 401, "signed out, the cookie opens nothing")
+    planner = requests.post(f"{base}/api/v1/login", json={"name": "plan.li", "password": "a planner's long password"})
+    check(planner.status_code == 200 and planner.json()["role"] == "planner", "the account from user add signs in")
+
+
 def run(base, key, dispatcher):
     root = f"{base}/open311/v2"
     pin = {"lat": "36.81", "long": "118.05"}
+    # An integration key submits; it does not read the staff's case lists.
+    lists = requests.get(f"{base}/api/v1/cases", headers={"Authorization": f"Bearer {key}"})
+    check(lists.status_code == 403, f"an integration key may not list cases ({lists.status_code})")
     for fmt in ("json", "xml"):
         client = GeoReport(root, api_key=key, output_format=fmt)
         services = client.get_service_list()

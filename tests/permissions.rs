@@ -326,6 +326,37 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
         .await;
         assert_eq!(v["report"]["contact"]["phone"], "139****1234");
         assert_eq!(state.0.store.contact_reads(id).await.unwrap().len(), 1);
+        // A session past its expiry opens nothing (sessions last 8 hours).
+        let account = state
+            .0
+            .store
+            .accounts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.name == "d1")
+            .unwrap();
+        state
+            .0
+            .store
+            .insert_session(
+                &tessera::auth::secret::token_hash("old-token"),
+                account.id,
+                "c",
+                0,
+                1,
+            )
+            .await
+            .unwrap();
+        let (s, _, _) = raw(
+            &state,
+            "GET",
+            "/api/v1/me",
+            &[("cookie", "tessera_session=old-token")],
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
         // Signed out, the cookie opens nothing.
         let (s, _, _) = raw(
             &state,
