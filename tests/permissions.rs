@@ -315,6 +315,20 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
             .clone();
         assert_eq!(row["report"]["contact"]["phone"], "139****1234");
         assert_eq!(row["report"]["contact"]["name"], "张**");
+        // Supervisors see the log of full reads.
+        let (s, log) = call_as(
+            &state,
+            Some(&test_key(Role::Supervisor)),
+            "GET",
+            &format!("/api/v1/cases/{id}/contact-reads"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, log["reads"][0]["actor"].as_str()),
+            (StatusCode::OK, Some("d1")),
+            "{log}"
+        );
         // A supervisor reads the case masked, and nothing more is recorded.
         let (_, v) = call_as(
             &state,

@@ -66,6 +66,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/cases", Need(P::ReadCases)),
     ("GET", "/api/v1/cases/{id}", Need(P::ReadCases)),
     ("POST", "/api/v1/cases/{id}/actions", Staff),
+    ("GET", "/api/v1/cases/{id}/contact-reads", Need(P::Audit)),
     ("POST", "/api/v1/cases/{id}/media", Public),
     ("GET", "/api/v1/cases/{id}/media/{name}", Public),
     ("GET", "/api/v1/events", Need(P::ReadCases)),

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases", post(create).get(list))
         .route("/api/v1/cases/{id}", get(show))
         .route("/api/v1/cases/{id}/actions", post(act))
+        .route("/api/v1/cases/{id}/contact-reads", get(contact_reads))
         .route("/api/v1/track/{token}", get(track))
         .route("/api/v1/track/{token}/rating", post(rate))
 }
@@ -1187,6 +1188,38 @@ pub(crate) async fn act(
     require_in_scope(&state, principal, &c)?;
     let c = apply(&state, c, req.version, principal.name(), action).await?;
     Ok(Json(view(&state, &c, state.now())))
+}
+
+/// Who read a case's full contact details, and when.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactReads {
+    /// The case.
+    pub case: i64,
+    /// Every read, oldest first.
+    pub reads: Vec<crate::store::accounts::ContactRead>,
+}
+
+/// The log of reads of a case's full contact details (who, when), for oversight.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/contact-reads", tag = "cases",
+    params(("id" = i64, Path, description = "Case id")),
+    responses((status = 200, body = ContactReads), (status = 401, body = super::error::ErrorBody),
+              (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn contact_reads(
+    State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ContactReads>, ApiError> {
+    let c = state
+        .0
+        .store
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
+    require_in_scope(&state, &caller.0.0, &c)?;
+    Ok(Json(ContactReads {
+        case: id,
+        reads: state.0.store.contact_reads(id).await?,
+    }))
 }
 
 /// Query of `GET /api/v1/cases`.

@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         super::cases::list,
         super::cases::show,
         super::cases::act,
+        super::cases::contact_reads,
         super::cases::track,
         super::cases::rate,
         super::cases::events,
