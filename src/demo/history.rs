@@ -33,6 +33,7 @@
 //! housing estate not delivered on time, all from around the estate, over three weeks.
 
 use crate::cases::calendar::{Date, TIMEZONE};
+use crate::cases::lifecycle::Satisfaction;
 use crate::cases::sla::Urgency;
 use crate::demo::catalog::{CATEGORIES, Category, Handler};
 use crate::demo::people::GridInfo;
@@ -60,14 +61,6 @@ enum Channel {
     Hotline,
     #[serde(rename = "patrol")]
     Patrol,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Satisfaction {
-    Satisfied,
-    BasicallySatisfied,
-    Unsatisfied,
 }
 
 /// Local times are seconds since 1970-01-01T00:00 in +08:00.
@@ -350,33 +343,37 @@ fn fill(template: &str, rng: &mut Rng, g: &GridInfo) -> String {
 /// How the people handling one report behave: each step comes at a share of the time the case
 /// engine allows for it (from the previous step to the engine's deadline for that stage, on the
 /// working calendar); a share above 1 is late. The deadlines themselves are the engine's.
-#[derive(Debug, Clone, Serialize)]
-struct Pace {
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Pace {
     /// The dispatcher's triage.
-    triage: f64,
+    pub triage: f64,
     /// Minutes from triage to dispatch.
-    dispatch_min: i64,
+    pub dispatch_min: i64,
     /// On site (到场).
-    on_site: f64,
+    pub on_site: f64,
     /// The reply to the citizen.
-    reply: f64,
+    pub reply: f64,
     /// The resolution; absent: still being worked on when the window ends.
-    resolve: Option<f64>,
+    pub resolve: Option<f64>,
     /// The follow-up visit (回访), where the citizen's rating is taken.
-    follow_up: f64,
+    pub follow_up: f64,
     /// The citizen's rating.
-    rating: Satisfaction,
+    pub rating: Satisfaction,
     /// After an unsatisfied rating: the redo (重办) and its rating.
-    redo: Option<Redo>,
+    pub redo: Option<Redo>,
 }
 
 /// The redo round after an unsatisfied rating.
-#[derive(Debug, Clone, Serialize)]
-struct Redo {
-    on_site: f64,
-    resolve: f64,
-    follow_up: f64,
-    rating: Satisfaction,
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Redo {
+    /// On site again.
+    pub on_site: f64,
+    /// Resolved again.
+    pub resolve: f64,
+    /// The second follow-up visit.
+    pub follow_up: f64,
+    /// The rating after the redo.
+    pub rating: Satisfaction,
 }
 
 #[derive(Debug, Clone)]

@@ -16,8 +16,9 @@
 //! the sample's window are not taken: those cases are still open.
 
 use crate::cases::calendar::{Date, shanghai_unix};
-use crate::cases::lifecycle::{Action, CaseState, Satisfaction};
+use crate::cases::lifecycle::{Action, CaseState};
 use crate::cases::sla::Urgency;
+use crate::demo::history::Pace;
 use crate::http::cases::{NewCaseRequest, apply, deadlines_of, submit};
 use crate::http::{ApiError, AppState};
 use crate::spatial::crs::Crs;
@@ -54,26 +55,6 @@ struct Report {
     #[serde(default)]
     external_ticket: Option<String>,
     pace: Pace,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Pace {
-    triage: f64,
-    dispatch_min: i64,
-    on_site: f64,
-    reply: f64,
-    resolve: Option<f64>,
-    follow_up: f64,
-    rating: Satisfaction,
-    redo: Option<Redo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Redo {
-    on_site: f64,
-    resolve: f64,
-    follow_up: f64,
-    rating: Satisfaction,
 }
 
 #[derive(Debug, Clone, Deserialize)]
