@@ -19,6 +19,7 @@ pub mod metrics;
 mod open311;
 pub mod openapi;
 pub mod refs;
+pub mod web;
 
 use crate::spatial::{GridLayer, Locator};
 use crate::store::{RefItem, RefKind, Store, StoreError};
@@ -307,6 +308,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))
         .merge(auth::router())
         .merge(open311::router())
+        .merge(web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

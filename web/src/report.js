@@ -1,0 +1,94 @@
+// The citizen's report page (民情诉递): a pin on the district's grid map, a preview of where the
+// report will go, a category and a description; submitted as POST /api/v1/cases.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { t, translate, lang } from '/assets/i18n.js';
+
+translate();
+const $ = (id) => document.getElementById(id);
+let pin = null;
+
+async function json(url, options) {
+  const r = await fetch(url, options);
+  const body = await r.json().catch(() => null);
+  return { ok: r.ok, status: r.status, body };
+}
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }] },
+  center: [118.05, 36.81],
+  zoom: 11,
+  attributionControl: false,
+});
+window.tesseraMap = map;
+const marker = new maplibregl.Marker({ draggable: true });
+
+map.on('load', async () => {
+  const grids = await json('/api/v1/grids');
+  if (grids.ok) {
+    map.addSource('grids', { type: 'geojson', data: grids.body });
+    map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grids', paint: { 'fill-color': '#cfe3d4', 'fill-opacity': 0.4 } });
+    map.addLayer({ id: 'grid-line', type: 'line', source: 'grids', paint: { 'line-color': '#5a7d66', 'line-width': 0.6 } });
+  }
+  document.body.dataset.mapReady = 'true';
+});
+
+async function place(lngLat) {
+  pin = { lon: lngLat.lng, lat: lngLat.lat };
+  marker.setLngLat(lngLat).addTo(map);
+  $('pin-error').textContent = '';
+  const r = await json(`/api/v1/locate?lon=${pin.lon}&lat=${pin.lat}`);
+  if (r.ok) {
+    const w = r.body.worker;
+    $('where').textContent = `${t('report.goes_to', '将交由')}: ${r.body.grid.name}` +
+      (w ? ` · ${w.name} ${w.phone || ''}` : '');
+  } else {
+    $('where').textContent = t('report.outside', '不在任何网格内：将由诉求服务中心指派。');
+  }
+}
+map.on('click', (e) => place(e.lngLat));
+marker.on('dragend', () => place(marker.getLngLat()));
+
+const categories = await json('/api/v1/categories');
+for (const c of categories.body?.categories ?? categories.body ?? []) {
+  const o = document.createElement('option');
+  const p = c.properties ?? c;
+  o.value = c.code ?? c.key ?? p.code;
+  o.textContent = lang() === 'en' ? (p.name_en ?? o.value) : (p.name_zh ?? o.value);
+  $('category').append(o);
+}
+
+$('report').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  for (const id of ['pin-error', 'category-error', 'description-error']) $(id).textContent = '';
+  if (!pin) { $('pin-error').textContent = t('report.need_pin', '请先在地图上选择位置。'); return; }
+  if (!$('description').value.trim()) {
+    $('description-error').textContent = t('report.need_description', '请描述问题。');
+    return;
+  }
+  const body = {
+    channel: 'citizen', category: $('category').value, description: $('description').value,
+    lon: pin.lon, lat: pin.lat,
+  };
+  const name = $('name').value.trim(), phone = $('phone').value.trim();
+  if (name || phone) body.contact = { name: name || null, phone: phone || null };
+  $('submit').disabled = true;
+  const key = sessionStorage.getItem('tessera.report.key') || crypto.randomUUID();
+  sessionStorage.setItem('tessera.report.key', key);
+  const r = await json('/api/v1/cases', {
+    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+  });
+  $('submit').disabled = false;
+  if (!r.ok) {
+    const field = r.body?.error?.details?.field;
+    const target = { category: 'category-error', description: 'description-error' }[field] || 'pin-error';
+    $(target).textContent = r.body?.error?.message ?? `HTTP ${r.status}`;
+    return;
+  }
+  sessionStorage.removeItem('tessera.report.key');
+  $('report').hidden = true;
+  $('done').hidden = false;
+  $('ticket').textContent = r.body.ticket;
+  $('track').href = `/track/${r.body.tracking_token}`;
+});
