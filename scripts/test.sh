@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every Rust test (integration tests against a real
-# SQLite file and a real PostgreSQL + PostGIS server), and the GEOS oracle.
-# Installs what the tests need when it is missing (Debian's postgresql-15-postgis-3; a Python
-# venv with shapely for the oracle), starts and stops its own throwaway PostgreSQL cluster (also
+# SQLite file and a real PostgreSQL + PostGIS server), the GEOS oracle, an Open311 client and
+# the pages in a real browser.
+# Installs what the tests need when it is missing (Debian's postgresql-15-postgis-3 and chromium;
+# the pages' npm packages from web/package-lock.json; a Python venv with shapely and the Open311
+# client), starts and stops its own throwaway PostgreSQL cluster (also
 # on failure), and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,5 +46,8 @@ PY=$(scripts/pyenv.sh)
 
 step "Open311 GeoReport v2 with a client library (georeport)"
 "$PY" scripts/open311_client_test.py --tessera target/release/tessera
+
+step "pages in a real browser (Debian chromium, playwright-core)"
+scripts/browser-test.sh target/release/tessera
 
 step "all tests passed in $((SECONDS - started)) s"
