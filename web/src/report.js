@@ -91,4 +91,32 @@ $('report').addEventListener('submit', async (e) => {
   $('done').hidden = false;
   $('ticket').textContent = r.body.ticket;
   $('track').href = `/track/${r.body.tracking_token}`;
+  pending = [...$('photos').files];
+  target = `/api/v1/cases/${r.body.id}/media?token=${encodeURIComponent(r.body.tracking_token)}`;
+  await upload();
 });
+
+// Photos and voice notes go up after the report, with its tracking token; a failed upload can
+// be tried again without reporting again.
+let pending = [];
+let target = null;
+let attached = 0;
+async function upload() {
+  $('upload-error').textContent = '';
+  $('retry').hidden = true;
+  while (pending.length) {
+    const form = new FormData();
+    form.append('file', pending[0]);
+    const r = await fetch(target, { method: 'POST', body: form }).catch(() => null);
+    if (!r || !r.ok) {
+      const body = r ? await r.json().catch(() => null) : null;
+      $('upload-error').textContent = body?.error?.message ?? `${pending[0].name}: ${r ? 'HTTP ' + r.status : 'offline'}`;
+      $('retry').hidden = false;
+      return;
+    }
+    pending.shift();
+    attached += 1;
+    $('uploaded').textContent = `${attached} ${t('report.uploaded', '个附件已上传')}`;
+  }
+}
+$('retry').addEventListener('click', upload);

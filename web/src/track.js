@@ -13,6 +13,12 @@ if (!r.ok) {
   for (const e of v.timeline) {
     const li = document.createElement('li');
     li.textContent = `${e.at} ${e.action}${e.text ? ' — ' + e.text : ''}`;
+    if (e.file) {
+      const a = document.createElement('a');
+      a.href = e.file;
+      a.textContent = ' ↗';
+      li.append(a);
+    }
     document.getElementById('timeline').append(li);
   }
 }

@@ -63,15 +63,32 @@ try {
   const where = await page.textContent('#where');
   check(/网格|grid/i.test(where), `the pin shows its grid before sending (${where.trim()})`);
   await page.selectOption('#category', 'C01');
+  // A photo goes with it (a real PNG: the server sniffs the content).
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.setInputFiles('#photos', { name: 'photo.png', mimeType: 'image/png', buffer: png });
+  // The first upload is cut off on the way (as on a weak phone network).
+  let cut = false;
+  await page.route('**/media?token=*', (route) => {
+    if (cut) return route.continue();
+    cut = true;
+    return route.abort('connectionreset');
+  });
   if (shots) { mkdirSync(shots, { recursive: true }); await page.screenshot({ path: `${shots}/report.png` }); }
   await page.click('#submit');
   await page.waitForSelector('#done:not([hidden])', { timeout: 10000 });
   const ticket = (await page.textContent('#ticket')).trim();
   check(/^ZD\d{8}-\d{6}$/.test(ticket), `a ticket code comes back (${ticket})`);
+  await page.waitForSelector('#retry:not([hidden])', { timeout: 10000 });
+  check((await page.textContent('#upload-error')).length > 0, 'a failed upload is shown, with a way to retry');
+  await page.click('#retry');
+  await page.waitForFunction(() => /^1 /.test(document.getElementById('uploaded').textContent), null, { timeout: 10000 })
+    .catch(() => {});
+  check(/^1 /.test(await page.textContent('#uploaded')), `retried without reporting again, the photo is attached (${await page.textContent('#uploaded')}${await page.textContent('#upload-error')})`);
   // The tracking link shows the case.
   await page.click('#track');
   await page.waitForFunction(() => document.getElementById('ticket').textContent.length > 0, null, { timeout: 10000 });
   check((await page.textContent('#ticket')).trim() === ticket, 'the tracking page shows the same ticket');
+  check(/attach/.test(await page.textContent('#timeline')), 'the tracking page lists the photo');
   if (shots) await page.screenshot({ path: `${shots}/track.png` });
   // English on request.
   await page.click('#lang');
