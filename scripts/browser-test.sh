@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The pages in a real browser: installs Debian's chromium when missing (apt-get update first when
+# The pages in a real browser: installs Debian's chromium and fonts-noto-cjk when missing (apt-get update first when
 # the package lists are empty), starts the release `tessera serve` on a fresh SQLite folder and a
 # free port, runs web/tests/browser.mjs (playwright-core from web/package-lock.json) against it,
 # and stops the server (also on failure). Screenshots go to target/screenshots/.
@@ -10,14 +10,15 @@ cd "$(dirname "$0")/.."
 bin=${1:-target/release/tessera}
 say() { printf 'browser-test: %s\n' "$*" >&2; }
 
-if ! command -v chromium >/dev/null; then
-    say "installing chromium"
+# Chromium, and a CJK font so that Chinese text renders in screenshots.
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
+    say "installing chromium and fonts-noto-cjk"
     if [[ -z $(ls /var/lib/apt/lists/*Packages* 2>/dev/null | head -1) ]]; then
         apt-get update -q >&2
     fi
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >&2; then
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >&2; then
         apt-get update -q >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >&2
     fi
 fi
 if [[ ! -d web/node_modules/playwright-core ]]; then

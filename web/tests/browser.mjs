@@ -88,7 +88,8 @@ try {
   await page.click('#track');
   await page.waitForFunction(() => document.getElementById('ticket').textContent.length > 0, null, { timeout: 10000 });
   check((await page.textContent('#ticket')).trim() === ticket, 'the tracking page shows the same ticket');
-  check(/attach/.test(await page.textContent('#timeline')), 'the tracking page lists the photo');
+  check(/附件/.test(await page.textContent('#timeline')), 'the tracking page lists the photo');
+  check((await page.textContent('#state')).trim() === '已提交', 'the state is in the citizen\'s words');
   if (shots) await page.screenshot({ path: `${shots}/track.png` });
   // English on request.
   await page.click('#lang');
