@@ -81,7 +81,7 @@ async fn intake_and_road(db: Db) {
     );
     assert!(c["deadlines"]["on_site_by"].is_null());
     let token = c["tracking_token"].as_str().unwrap().to_string();
-    assert_eq!(token.len(), 32);
+    assert_eq!(token.len(), 64);
     let id = c["id"].as_i64().unwrap();
 
     // A department-level category goes to its department, the grid worker informed.

@@ -9,16 +9,16 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Where the database is (as for `serve`).
+/// Where the database is: shared by `serve`, `user` and `api-key`.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
     /// Database URL: `sqlite:PATH` (default: DATA_DIR/tessera.db); `postgres://…` selects
     /// PostgreSQL + PostGIS.
     #[arg(long, env = "DATABASE_URL")]
-    database_url: Option<String>,
-    /// Folder for the embedded database.
+    pub database_url: Option<String>,
+    /// Folder for the embedded database (and case media under `media/`).
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
+    pub data_dir: PathBuf,
 }
 
 /// The area or department an account works in (at most one; default: the whole district).
@@ -143,13 +143,6 @@ async fn has(store: &Store, kind: RefKind, code: &str) -> anyhow::Result<bool> {
     Ok(store.reference(kind).await?.iter().any(|i| i.key == code))
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -180,7 +173,10 @@ pub fn run_user(a: UserArgs) -> anyhow::Result<ExitCode> {
         let store = open(&db).await?;
         check_scope(&store, role, &scope).await?;
         let phc = hash_password(&password)?;
-        match store.insert_account(&name, role, &scope, &phc, now()).await {
+        match store
+            .insert_account(&name, role, &scope, &phc, crate::http::now_s())
+            .await
+        {
             Ok(_) => {}
             Err(AccountError::Taken(n)) => anyhow::bail!("an account named {n:?} exists"),
             Err(AccountError::Store(e)) => return Err(e.into()),
@@ -210,7 +206,7 @@ pub fn run_key(a: KeyArgs) -> anyhow::Result<ExitCode> {
         check_scope(&store, role, &scope).await?;
         let key = new_token(crate::http::auth::KEY_PREFIX)?;
         store
-            .insert_api_key(&name, role, &scope, &token_hash(&key), now())
+            .insert_api_key(&name, role, &scope, &token_hash(&key), crate::http::now_s())
             .await?;
         eprintln!(
             "API key {name} ({}, scope {}) created; it is shown only now",

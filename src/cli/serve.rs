@@ -13,13 +13,8 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
-    /// Database URL: `sqlite:PATH` (default: DATA_DIR/tessera.db); `postgres://…` selects
-    /// PostgreSQL + PostGIS.
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: Option<String>,
-    /// Folder for the embedded database.
-    #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    db: super::accounts::DbArgs,
     /// Largest accepted request body (a grid layer upload), MiB.
     #[arg(long, env = "TESSERA_MAX_BODY_MB", default_value_t = 64)]
     max_body_mb: usize,
@@ -62,7 +57,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         None => SeedSource::Embedded,
         Some(dir) => SeedSource::dir(dir)?,
     };
-    let store = Store::open(a.database_url.as_deref(), &a.data_dir).await?;
+    let store = Store::open(a.db.database_url.as_deref(), &a.db.data_dir).await?;
     tracing::info!(backend = store.backend(), "database ready");
     let seeded = crate::demo::seed::seed_if_empty(&store, &source).await?;
     if seeded {
@@ -84,7 +79,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
             "sample case history loaded"
         );
     }
-    let media = a.data_dir.join("media");
+    let media = a.db.data_dir.join("media");
     std::fs::create_dir_all(&media)
         .map_err(|e| anyhow::anyhow!("cannot create the media folder {}: {e}", media.display()))?;
     let _ = state.0.media_dir.set(media);

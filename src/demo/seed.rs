@@ -278,10 +278,7 @@ pub async fn create_demo_accounts(store: &Store) -> Result<Vec<DemoAccount>, See
         .await?
         .first()
         .map(|d| d.key.clone());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = crate::http::now_s();
     let mut out = Vec::new();
     for role in Role::ALL {
         let scope = match (role, &first_grid, &first_department) {

@@ -233,11 +233,8 @@ pub(crate) fn covers(state: &AppState, p: &Principal, grid: Option<&str>, owner:
         return true;
     }
     let live = state.0.live.load();
-    let props = grid
-        .and_then(|g| live.by_key.get(g))
-        .map(|&i| &live.layer.grids[i].properties);
-    let prop = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str);
-    scope.covers(grid, prop("community"), prop("street"), owner)
+    let unit = |u: &str| grid.and_then(|g| live.unit_of(g, u));
+    scope.covers(grid, unit("community"), unit("street"), owner)
 }
 
 /// 403 unless case `c` is within the caller's scope (logged).
@@ -318,10 +315,9 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::unprocessable("invalid_field", message).with_details(json!({ "field": field }))
 }
 
+/// A new tracking token (256 random bits, hex).
 fn token() -> Result<String, ApiError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| ApiError::internal(&e))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    crate::auth::secret::new_token("").map_err(|e| ApiError::internal(&e))
 }
 
 /// Locates a WGS84 pin in the published layer and routes a case of `category` (a categories
@@ -582,15 +578,13 @@ pub(crate) async fn stats(
     let live = state.0.live.load_full();
     let in_street = |c: &StoredCase| match &q.street {
         None => true,
-        Some(street) => c.facts.grid.as_ref().is_some_and(|g| {
-            live.by_key.get(g).is_some_and(|&i| {
-                live.layer.grids[i]
-                    .properties
-                    .get("street")
-                    .and_then(Value::as_str)
-                    == Some(street.as_str())
-            })
-        }),
+        Some(street) => {
+            c.facts
+                .grid
+                .as_deref()
+                .and_then(|g| live.unit_of(g, "street"))
+                == Some(street.as_str())
+        }
     };
     let chosen: Vec<&StoredCase> = all.iter().filter(|c| in_street(c)).collect();
     let deadlines: Vec<Deadlines> = chosen
@@ -1292,13 +1286,7 @@ pub(crate) async fn list(
     let mut grids: Option<Vec<String>> = None;
     for (param, value) in [("community", &q.community), ("street", &q.street)] {
         let Some(code) = value else { continue };
-        let keys: Vec<String> = live
-            .layer
-            .grids
-            .iter()
-            .filter(|g| g.properties.get(param).and_then(Value::as_str) == Some(code.as_str()))
-            .map(|g| g.key.clone())
-            .collect();
+        let keys = live.grids_in(param, code);
         if keys.is_empty() {
             return Err(ApiError::unprocessable(
                 "unknown_code",
@@ -1337,18 +1325,10 @@ pub(crate) async fn list(
     let mut grid = q.grid;
     let mut empty = false;
     if let Principal::Staff { scope, .. } = &caller.0.0 {
-        let in_area = |key: &str, code: &str| {
-            live.layer
-                .grids
-                .iter()
-                .filter(|g| g.properties.get(key).and_then(Value::as_str) == Some(code))
-                .map(|g| g.key.clone())
-                .collect::<Vec<_>>()
-        };
         let area = match scope {
             Scope::District => None,
-            Scope::Street(c) => Some(in_area("street", c)),
-            Scope::Community(c) => Some(in_area("community", c)),
+            Scope::Street(c) => Some(live.grids_in("street", c)),
+            Scope::Community(c) => Some(live.grids_in("community", c)),
             Scope::Grid(g) => {
                 empty |= grid.as_ref().is_some_and(|x| x != g);
                 grid = Some(g.clone());

@@ -52,6 +52,25 @@ pub struct Live {
 }
 
 impl Live {
+    /// The codes of the grids whose property `unit` (`community` or `street`) is `code`.
+    pub fn grids_in(&self, unit: &str, code: &str) -> Vec<String> {
+        self.layer
+            .grids
+            .iter()
+            .filter(|g| g.properties.get(unit).and_then(serde_json::Value::as_str) == Some(code))
+            .map(|g| g.key.clone())
+            .collect()
+    }
+
+    /// Grid `grid`'s `unit` (`community` or `street`) code, if the grid is published.
+    pub fn unit_of(&self, grid: &str, unit: &str) -> Option<&str> {
+        let i = *self.by_key.get(grid)?;
+        self.layer.grids[i]
+            .properties
+            .get(unit)
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// Builds the index of a layer (CPU work: call from a blocking thread for big layers).
     pub fn build(layer_id: i64, layer: GridLayer) -> Live {
         let geoms = layer.geometries();
@@ -202,8 +221,8 @@ async fn load_refs(store: &Store) -> Result<Refs, StoreError> {
     Ok(refs)
 }
 
-/// The current Unix time in seconds.
-pub(crate) fn now_s() -> i64 {
+/// The current Unix time in seconds (the system clock; [`Clock`] is what cases run on).
+pub fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
