@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
 started=$SECONDS
 
+# One full build, not a cache for the next: incremental artefacts would double the disk it needs.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 step "the repository stands alone"
 # Nothing tracked may read or name the material folder beside the clone: a user's clone has
 # nothing there. The pattern is assembled so that this file does not name it either.
