@@ -21,6 +21,8 @@ fn main() {
     let needed = [
         "node_modules/maplibre-gl/dist/maplibre-gl.mjs",
         "node_modules/echarts/dist/echarts.esm.min.mjs",
+        "node_modules/terra-draw/dist/terra-draw.umd.js",
+        "node_modules/terra-draw-maplibre-gl-adapter/dist/terra-draw-maplibre-gl-adapter.umd.js",
     ];
     if !stale && needed.iter().all(|f| web.join(f).exists()) {
         return;

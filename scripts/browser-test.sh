@@ -37,4 +37,4 @@ for _ in $(seq 1 300); do
 done
 url=$(head -1 "$out" | grep -o 'http://[0-9.:]*')
 say "server at $url"
-node web/tests/browser.mjs "$url" target/screenshots
+TESSERA_DEMO_ACCOUNTS="$out" node web/tests/browser.mjs "$url" target/screenshots

@@ -120,10 +120,23 @@ async fn intake_and_road(db: Db) {
     );
     // The road: triage, dispatch, accept, reply, resolve.
     let mut v = 1;
+    // A check-in position must be a WGS 84 [lon, lat].
+    let (s, e) = act(
+        &state,
+        id,
+        1,
+        json!({"action": "accept", "position": [118.0, 136.8]}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("position")),
+        "{e}"
+    );
     for a in [
         json!({"action": "triage", "urgency": "yellow"}),
         json!({"action": "dispatch"}),
-        json!({"action": "accept"}),
+        json!({"action": "accept", "position": [118.05, 36.81]}),
         json!({"action": "reply", "text": "今天下午清运"}),
         json!({"action": "resolve", "note": "已清运"}),
     ] {
@@ -136,6 +149,15 @@ async fn intake_and_road(db: Db) {
             assert!(c["deadlines"]["resolve_by"].is_string());
         }
     }
+    // The check-in's position is in the timeline.
+    let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+    let accept = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"]["action"] == "accept")
+        .unwrap();
+    assert_eq!(accept["action"]["position"], json!([118.05, 36.81]));
     // A stale version loses.
     let (s, e) = act(
         &state,
@@ -585,6 +607,48 @@ async fn stats_equal_a_recount_of_the_cases() {
                 .count()
         );
         assert_eq!(st["sla"].as_array().unwrap().len(), 5);
+        // Month by category adds up to the months and the categories; grids to the cases.
+        let mut by_month = std::collections::BTreeMap::<String, u64>::new();
+        let mut by_category = std::collections::BTreeMap::<String, u64>::new();
+        for (m, cats) in st["by_month_category"].as_object().unwrap() {
+            for (c, n) in cats.as_object().unwrap() {
+                *by_month.entry(m.clone()).or_default() += n.as_u64().unwrap();
+                *by_category.entry(c.clone()).or_default() += n.as_u64().unwrap();
+            }
+        }
+        assert_eq!(json!(by_month), st["by_month"]);
+        assert_eq!(json!(by_category), st["by_category"]);
+        for (g, n) in st["by_grid"].as_object().unwrap() {
+            let counted = cases.iter().filter(|c| c["grid"]["key"] == *g).count();
+            assert_eq!(n, &json!(counted), "grid {g}");
+        }
+        // Appeals per 10,000 residents: each street's cases over its grids' population.
+        let layer = demo_layer();
+        let streets = st["streets"].as_array().unwrap();
+        assert_eq!(streets.len(), 13);
+        for s in streets {
+            let code = s["code"].as_str().unwrap();
+            let population: u64 = layer
+                .grids
+                .iter()
+                .filter(|g| g.properties["street"] == code)
+                .map(|g| g.properties["population"].as_u64().unwrap())
+                .sum();
+            let in_street = cases
+                .iter()
+                .filter(|c| {
+                    let g = c["grid"]["key"].as_str().unwrap_or_default();
+                    layer
+                        .grids
+                        .iter()
+                        .any(|x| x.key == g && x.properties["street"] == code)
+                })
+                .count();
+            assert_eq!(s["population"], population, "{s}");
+            assert_eq!(s["cases"], in_street, "{s}");
+            let want = in_street as f64 * 10_000.0 / population as f64;
+            assert!((s["per_10k"].as_f64().unwrap() - want).abs() < 1e-9, "{s}");
+        }
         // One street: only its cases.
         let street = demo_layer().grids[300].properties["street"]
             .as_str()
@@ -737,9 +801,44 @@ async fn ten_reports_close_together_become_one_incident_every_reporter_follows()
         for id in &ids {
             let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
             assert_eq!(c["state"], "merged", "case {id}");
+            assert_eq!(c["merged_into"], parent["id"], "case {id}");
         }
-        // The parent is handled; every reporter sees it.
+        // The incident's members are listed through it, and open lists leave them out.
         let pid = parent["id"].as_i64().unwrap();
+        let (_, members) = call(
+            &state,
+            "GET",
+            &format!("/api/v1/cases?merged_into={pid}&per_page=500"),
+            None,
+        )
+        .await;
+        let mut listed: Vec<i64> = members["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        listed.sort_unstable();
+        let mut want = ids.clone();
+        want.sort_unstable();
+        assert_eq!(listed, want);
+        assert_eq!(members["total"], ids.len());
+        let (_, open) = call(&state, "GET", "/api/v1/cases?open=true&per_page=500", None).await;
+        assert!(
+            open["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["state"] != "merged")
+        );
+        assert!(
+            open["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == pid)
+        );
+        // The parent is handled; every reporter sees it.
         for (v, a) in [
             (1, json!({"action": "triage", "urgency": "red"})),
             (2, json!({"action": "dispatch"})),

@@ -686,3 +686,173 @@ async fn openapi_describes_every_route() {
         (Some("query"), Some(true))
     );
 }
+
+#[tokio::test]
+async fn planners_repair_and_edit_drafts_and_maps_get_the_outline() {
+    for db in databases("planners_repair_and_edit_drafts_and_maps_get_the_outline").await {
+        planners_repair_and_edit(db).await;
+    }
+}
+
+/// The codes of two grids of `layer` that share at least two vertices (an edge).
+fn adjacent_pair(layer: &GridLayer) -> (String, String) {
+    use std::collections::HashSet;
+    let verts = |g: &tessera::spatial::Grid| -> HashSet<(u64, u64)> {
+        g.geometry
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().0.iter())
+            .map(|c| (c.x.to_bits(), c.y.to_bits()))
+            .collect()
+    };
+    let a = &layer.grids[0];
+    let va = verts(a);
+    let b = layer.grids[1..]
+        .iter()
+        .find(|g| verts(g).intersection(&va).count() >= 2)
+        .unwrap();
+    (a.key.clone(), b.key.clone())
+}
+
+async fn planners_repair_and_edit(db: Db) {
+    use tessera::spatial::measure::area_m2;
+    let state = start(&db).await;
+    let layer = demo_layer();
+    // The outline is the union of the published grids: one area, the district's.
+    let (s, outline) = call(&state, "GET", "/api/v1/outline", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(outline["properties"]["layer"], 1);
+    let shape = tessera::spatial::layer::read_geometry(&outline["geometry"]).unwrap();
+    let grids: f64 = layer.grids.iter().map(|g| area_m2(&g.geometry)).sum();
+    assert!(
+        (area_m2(&shape) / grids - 1.0).abs() < 1e-9,
+        "{} vs {grids}",
+        area_m2(&shape)
+    );
+
+    // A draft with one grid's vertex pushed into its neighbours: overlaps, listed.
+    let mut doc = layer.to_geojson();
+    let ring = &mut doc["features"][0]["geometry"]["coordinates"][0][0];
+    let (x, y) = (ring[1][0].as_f64().unwrap(), ring[1][1].as_f64().unwrap());
+    let (cx, cy) = (ring[0][0].as_f64().unwrap(), ring[0][1].as_f64().unwrap());
+    ring[1] = json!([x + (x - cx) * 0.4, y + (y - cy) * 0.4]);
+    let (s, draft) = call(
+        &state,
+        "POST",
+        "/api/v1/layers?name=pushed",
+        Some(doc.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{draft}");
+    assert!(!draft["report"]["overlaps"].as_array().unwrap().is_empty());
+    let id = draft["layer"]["id"].as_i64().unwrap();
+    // A bad strategy is named; a repair makes a new seamless draft and says what changed.
+    let (s, e) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/repair"),
+        Some(r#"{"merge": "biggest"}"#.into()),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("merge")),
+        "{e}"
+    );
+    let (s, fixed) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{id}/repair"),
+        Some(String::new()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{fixed}");
+    assert_eq!(fixed["repaired_from"], id);
+    assert_eq!(fixed["layer"]["seamless"], true, "{}", fixed["report"]);
+    assert_eq!(fixed["layer"]["name"], "pushed (repaired)");
+    assert!(!fixed["changes"].as_array().unwrap().is_empty());
+    let (_, pushed) = call(&state, "GET", &format!("/api/v1/layers/{id}"), None).await;
+    assert_eq!(
+        pushed["layer"]["seamless"], false,
+        "the repaired version is kept"
+    );
+
+    // Edits on the published version: merge two neighbours, split a grid, each a new draft.
+    let (a, b) = adjacent_pair(&layer);
+    let merge = json!({"edits": [{"op": "merge", "grids": [a, b]}], "name": "merged"});
+    let (s, merged) = call(
+        &state,
+        "POST",
+        "/api/v1/layers/1/edits",
+        Some(merge.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{merged}");
+    assert_eq!(merged["layer"]["grid_count"], 1465);
+    assert_eq!(merged["layer"]["seamless"], true, "{}", merged["report"]);
+    let g = &layer.grids[7];
+    let r = {
+        use geo::BoundingRect;
+        g.geometry.bounding_rect().unwrap()
+    };
+    let mid = (r.min().y + r.max().y) / 2.0;
+    let split = json!({"edits": [{"op": "split", "grid": g.key, "line": {"type": "LineString",
+        "coordinates": [[r.min().x - 1e-4, mid], [r.max().x + 1e-4, mid]]}}]});
+    let (s, cut) = call(
+        &state,
+        "POST",
+        "/api/v1/layers/1/edits",
+        Some(split.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{cut}");
+    assert_eq!(cut["layer"]["grid_count"], 1467);
+    assert_eq!(cut["layer"]["seamless"], true, "{}", cut["report"]);
+    let (_, parts) = call(
+        &state,
+        "GET",
+        &format!("/api/v1/layers/{}/grids", cut["layer"]["id"]),
+        None,
+    )
+    .await;
+    let codes: Vec<&str> = parts["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["properties"]["code"].as_str())
+        .filter(|c| c.starts_with(&g.key))
+        .collect();
+    assert_eq!(codes, [format!("{}-1", g.key), format!("{}-2", g.key)]);
+    // Edits that cannot be applied are named.
+    for (body, code, edit) in [
+        (
+            json!({"edits": [{"op": "remove", "grid": "nope"}]}),
+            "invalid_edit",
+            Some(1),
+        ),
+        (json!({"edits": []}), "invalid_field", None),
+        (
+            json!({"edits": [{"op": "merge", "grids": [a, a]}, {"op": "remove", "grid": "x"}]}),
+            "invalid_edit",
+            Some(1),
+        ),
+        (
+            json!({"edits": [{"op": "split", "grid": g.key, "line": {"type": "Point", "coordinates": [0, 0]}}]}),
+            "invalid_field",
+            Some(1),
+        ),
+    ] {
+        let (s, e) = call(
+            &state,
+            "POST",
+            "/api/v1/layers/1/edits",
+            Some(body.to_string()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        assert_eq!(e["error"]["code"], code, "{e}");
+        if let Some(n) = edit {
+            assert_eq!(e["error"]["details"]["edit"], n, "{e}");
+        }
+    }
+}

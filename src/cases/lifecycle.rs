@@ -202,8 +202,13 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         assignee: Option<Assignee>,
     },
-    /// On site / taken on (到场).
-    Accept,
+    /// On site / taken on (到场): the handler checks in, with where they stood when the device
+    /// could tell.
+    Accept {
+        /// `[lon, lat]` (WGS 84, degrees) of the check-in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<[f64; 2]>,
+    },
     /// A clear reply to the citizen.
     Reply {
         /// What the citizen was told.
@@ -295,7 +300,7 @@ impl Action {
         match self {
             Action::Triage { .. } => "triage",
             Action::Dispatch { .. } => "dispatch",
-            Action::Accept => "accept",
+            Action::Accept { .. } => "accept",
             Action::Reply { .. } => "reply",
             Action::Resolve { .. } => "resolve",
             Action::Rate { .. } => "rate",
@@ -423,7 +428,7 @@ impl CaseFacts {
         let next = match (s, action) {
             (S::Submitted | S::Returned, Action::Triage { .. }) => Some(S::Triaged),
             (S::Triaged | S::Returned, Action::Dispatch { .. }) => Some(S::Dispatched),
-            (S::Dispatched, Action::Accept) => Some(S::Accepted),
+            (S::Dispatched, Action::Accept { .. }) => Some(S::Accepted),
             (S::Accepted, Action::Reply { .. }) => Some(S::Replied),
             (S::Accepted | S::Replied, Action::Resolve { .. }) => Some(S::Resolved),
             (S::Resolved, Action::Rate { satisfaction, .. }) => Some(match satisfaction {
@@ -478,7 +483,7 @@ impl CaseFacts {
                 self.assignee = assignee.clone();
                 self.new_round(at);
             }
-            Action::Accept => self.accepted_at = Some(at),
+            Action::Accept { .. } => self.accepted_at = Some(at),
             Action::Reply { .. } => self.replied_at = Some(at),
             Action::Resolve { .. } => self.resolved_at = Some(at),
             Action::Rate { satisfaction, .. } => {
@@ -551,7 +556,7 @@ mod tests {
                 category: None,
             },
             Action::Dispatch { assignee: None },
-            Action::Accept,
+            Action::Accept { position: None },
             Action::Reply {
                 text: "on it".into(),
             },
@@ -626,7 +631,7 @@ mod tests {
     #[test]
     fn illegal_actions_name_the_state_and_the_action() {
         let mut c = new_case();
-        let e = c.apply(&Action::Accept, 5).unwrap_err();
+        let e = c.apply(&Action::Accept { position: None }, 5).unwrap_err();
         assert_eq!(
             e.to_string(),
             "a case that is submitted cannot take the action \"accept\""

@@ -45,6 +45,48 @@ pub struct StageCompliance {
     pub rate: Option<f64>,
 }
 
+/// A street's (街道/镇) appeals against its residents.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StreetFigure {
+    /// Street code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Appeals in its grids.
+    pub cases: usize,
+    /// Residents: the sum of its grids' `population`.
+    pub population: u64,
+    /// Appeals per 10,000 residents (null when no population is known).
+    pub per_10k: Option<f64>,
+}
+
+/// Appeals per 10,000 residents by street. `by_grid` counts appeals per grid; `grids` gives
+/// each published grid as (grid code, street code, population); `names` each street's name.
+/// Every street with a grid or a name is listed, in code order.
+pub fn per_street<'a>(
+    by_grid: &BTreeMap<String, usize>,
+    grids: impl IntoIterator<Item = (&'a str, &'a str, u64)>,
+    names: &BTreeMap<String, String>,
+) -> Vec<StreetFigure> {
+    let mut streets: BTreeMap<&str, (usize, u64)> =
+        names.keys().map(|k| (k.as_str(), (0, 0))).collect();
+    for (grid, street, population) in grids {
+        let e = streets.entry(street).or_default();
+        e.0 += by_grid.get(grid).copied().unwrap_or(0);
+        e.1 += population;
+    }
+    streets
+        .into_iter()
+        .map(|(code, (cases, population))| StreetFigure {
+            code: code.to_string(),
+            name: names.get(code).cloned().unwrap_or_else(|| code.to_string()),
+            cases,
+            population,
+            per_10k: (population > 0).then(|| cases as f64 * 10_000.0 / population as f64),
+        })
+        .collect()
+}
+
 /// The dashboard's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
@@ -56,6 +98,13 @@ pub struct Stats {
     pub by_month: BTreeMap<String, usize>,
     /// Cases per category code.
     pub by_category: BTreeMap<String, usize>,
+    /// Cases per month and category code (`YYYY-MM` → code → cases).
+    pub by_month_category: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Cases per grid code (cases with no grid are left out): the heat map's weights.
+    pub by_grid: BTreeMap<String, usize>,
+    /// Appeals per 10,000 residents by street (filled by the service, which knows the grids'
+    /// streets and population; empty from [`stats`] alone).
+    pub streets: Vec<StreetFigure>,
     /// Departments by number of cases (most first).
     pub departments: Vec<DepartmentRank>,
     /// SLA compliance per stage.
@@ -75,6 +124,8 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
     let mut by_state = BTreeMap::new();
     let mut by_month = BTreeMap::new();
     let mut by_category = BTreeMap::new();
+    let mut by_month_category: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut by_grid = BTreeMap::new();
     // code → (name, cases, rated, happy, resolved, hours)
     let mut depts: BTreeMap<String, (String, usize, usize, usize, usize, f64)> = BTreeMap::new();
     let (mut rated, mut happy, mut redone) = (0, 0, 0);
@@ -89,10 +140,17 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
         let f = c.facts;
         *by_state.entry(f.state.as_str().to_string()).or_default() += 1;
         let (d, _) = shanghai_local(f.submitted_at);
-        *by_month
-            .entry(format!("{:04}-{:02}", d.year, d.month))
+        let month = format!("{:04}-{:02}", d.year, d.month);
+        *by_month_category
+            .entry(month.clone())
+            .or_default()
+            .entry(f.category.clone())
             .or_default() += 1;
+        *by_month.entry(month).or_default() += 1;
         *by_category.entry(f.category.clone()).or_default() += 1;
+        if let Some(g) = &f.grid {
+            *by_grid.entry(g.clone()).or_default() += 1;
+        }
         let good = f.satisfaction.map(|s| s != Satisfaction::Unsatisfied);
         if let Some(g) = good {
             rated += 1;
@@ -155,6 +213,9 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
         by_state,
         by_month,
         by_category,
+        by_month_category,
+        by_grid,
+        streets: Vec::new(),
         departments,
         sla: stages
             .iter()
@@ -192,7 +253,7 @@ mod tests {
                 1_000_100,
             ),
             (Action::Dispatch { assignee: None }, 1_000_200),
-            (Action::Accept, 1_000_300),
+            (Action::Accept { position: None }, 1_000_300),
             (Action::Resolve { note: "ok".into() }, 1_000_000 + 7200),
             (
                 Action::Rate {
@@ -232,5 +293,35 @@ mod tests {
         // On site: a met it, b never dispatched but the deadline passed: judged, missed.
         assert_eq!((s.sla[1].judged, s.sla[1].met), (2, 1));
         assert_eq!(s.satisfaction_rate, Some(1.0));
+    }
+
+    #[test]
+    fn months_by_category_grids_and_streets() {
+        let mut a = CaseFacts::submitted(1_000_000, "C01", Urgency::Green, Assignee::DistrictQueue);
+        a.grid = Some("G1".into());
+        let mut b = a.clone();
+        b.category = "C02".into();
+        b.grid = Some("G2".into());
+        let due = Deadlines::default();
+        let rows = [&a, &a, &b].map(|f| StatCase {
+            facts: f,
+            deadlines: &due,
+        });
+        let s = stats(&rows, 1_000_000);
+        // 1,000,000 s after the epoch is 1970-01-12 in Asia/Shanghai.
+        assert_eq!(s.by_month_category["1970-01"]["C01"], 2);
+        assert_eq!(s.by_month_category["1970-01"]["C02"], 1);
+        assert_eq!(s.by_grid["G1"], 2);
+        let names = BTreeMap::from([
+            ("S1".to_string(), "一街".to_string()),
+            ("S9".to_string(), "九街".to_string()),
+        ]);
+        let grids = [("G1", "S1", 15_000), ("G2", "S1", 5_000), ("G3", "S2", 0)];
+        let streets = per_street(&s.by_grid, grids, &names);
+        assert_eq!(streets.len(), 3);
+        assert_eq!((streets[0].cases, streets[0].population), (3, 20_000));
+        assert_eq!(streets[0].per_10k, Some(1.5));
+        assert_eq!((streets[1].code.as_str(), streets[1].per_10k), ("S2", None));
+        assert_eq!((streets[2].name.as_str(), streets[2].cases), ("九街", 0));
     }
 }

@@ -97,6 +97,12 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         live.layer.grids.len()
     );
     for (what, path) in [
+        ("citizen report", "/"),
+        ("service center", "/dispatch"),
+        ("grid worker", "/worker"),
+        ("planner", "/planner"),
+        ("dashboard", "/dashboard"),
+        ("staff sign-in", "/login"),
         ("health", "/healthz"),
         ("locate a pin", "/api/v1/locate?lon=118.05&lat=36.81"),
         ("published grids", "/api/v1/grids"),

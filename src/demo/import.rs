@@ -235,7 +235,10 @@ impl Driver<'_> {
                     (Some(x), true) => x.resolve,
                     _ => pace.reply,
                 };
-                if let Some(c) = self.act(case, "handler", Action::Accept).await? {
+                if let Some(c) = self
+                    .act(case, "handler", Action::Accept { position: None })
+                    .await?
+                {
                     let d = deadlines_of(self.state, &c.facts);
                     if redo {
                         self.schedule(Self::when(t, d.resolve_by, share), Step::Resolve, r, case);
@@ -307,7 +310,8 @@ impl Driver<'_> {
                 if self.act(case, "dispatcher", triage).await?.is_some() {
                     let dispatch = Action::Dispatch { assignee: None };
                     if self.act(case, "dispatcher", dispatch).await?.is_some() {
-                        self.act(case, "handler", Action::Accept).await?;
+                        self.act(case, "handler", Action::Accept { position: None })
+                            .await?;
                     }
                 }
             }

@@ -22,6 +22,7 @@ use axum::{Json, Router};
 use geo_types::Coord;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Longest description accepted, characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
@@ -173,6 +174,8 @@ pub struct CaseView {
     pub overdue: Vec<&'static str>,
     /// Times the citizen sent it back (重办).
     pub redo_count: u32,
+    /// The case it was merged into (并单, or gathered into a mass incident), if any.
+    pub merged_into: Option<i64>,
     /// The last rating.
     pub satisfaction: Option<Satisfaction>,
     /// Submitted at (RFC 3339, +08:00).
@@ -303,6 +306,7 @@ fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
         },
         overdue: overdue(f, &d, now),
         redo_count: f.redo_count,
+        merged_into: f.merged_into,
         satisfaction: f.satisfaction,
         submitted_at: rfc3339_shanghai(f.submitted_at),
         report: masked_report(&c.intake["report"]),
@@ -599,7 +603,27 @@ pub(crate) async fn stats(
             deadlines: d,
         })
         .collect();
-    Ok(Json(crate::cases::stats::stats(&rows, state.now())))
+    let mut figures = crate::cases::stats::stats(&rows, state.now());
+    let refs = state.0.refs.load();
+    let names: BTreeMap<String, String> = refs
+        .list(crate::store::RefKind::Streets)
+        .iter()
+        .filter(|s| q.street.as_deref().is_none_or(|c| c == s.key))
+        .map(|s| {
+            let name = s.properties["name"].as_str().unwrap_or(&s.key).to_string();
+            (s.key.clone(), name)
+        })
+        .collect();
+    let grids = live.layer.grids.iter().filter_map(|g| {
+        let street = g.properties.get("street")?.as_str()?;
+        if q.street.as_deref().is_some_and(|c| c != street) {
+            return None;
+        }
+        let population = g.properties.get("population").and_then(Value::as_u64);
+        Some((g.key.as_str(), street, population.unwrap_or(0)))
+    });
+    figures.streets = crate::cases::stats::per_street(&figures.by_grid, grids, &names);
+    Ok(Json(figures))
 }
 
 /// Puts a new report into a mass incident when the incident rule says so: it joins an incident
@@ -1090,6 +1114,16 @@ pub(crate) async fn apply(
     if version != c.facts.version {
         return Err(version_conflict(c.id, version, c.facts.version));
     }
+    if let Action::Accept {
+        position: Some([lon, lat]),
+    } = &action
+        && !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 90.0)
+    {
+        return Err(invalid(
+            "position",
+            format!("position [{lon}, {lat}] is not a WGS 84 [lon, lat] in degrees"),
+        ));
+    }
     if let Action::Merge { into } = &action {
         if *into == c.id {
             return Err(invalid("into", "a case cannot be merged into itself"));
@@ -1223,6 +1257,9 @@ pub(crate) async fn contact_reads(
 pub struct CaseQuery {
     /// State.
     pub state: Option<CaseState>,
+    /// Only open cases (true: not closed, merged or invalid) or only finished ones (false);
+    /// ignored when `state` is given.
+    pub open: Option<bool>,
     /// Urgency.
     pub urgency: Option<Urgency>,
     /// Category code.
@@ -1246,6 +1283,9 @@ pub struct CaseQuery {
     pub from: Option<i64>,
     /// Submitted before (Unix seconds).
     pub to: Option<i64>,
+    /// Only the cases merged into this case id (a mass incident's members, or cases merged by
+    /// a dispatcher).
+    pub merged_into: Option<i64>,
     /// Page, from 1.
     pub page: Option<i64>,
     /// Cases per page (1–500, default 50).
@@ -1351,7 +1391,14 @@ pub(crate) async fn list(
         grids = Some(Vec::new());
     }
     let filter = CaseFilter {
-        states: q.state.into_iter().collect(),
+        states: match (q.state, q.open) {
+            (Some(s), _) => vec![s],
+            (None, Some(true)) => CaseState::OPEN.to_vec(),
+            (None, Some(false)) => {
+                vec![CaseState::Closed, CaseState::Merged, CaseState::Invalid]
+            }
+            (None, None) => Vec::new(),
+        },
         urgency: q.urgency,
         category: q.category,
         grid,
@@ -1362,6 +1409,7 @@ pub(crate) async fn list(
             .map(|b| [b.0.min().x, b.0.min().y, b.0.max().x, b.0.max().y]),
         from: q.from,
         to: q.to,
+        merged_into: q.merged_into,
         limit: per_page,
         offset: (page - 1) * per_page,
     };

@@ -16,6 +16,34 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/api/v1/grids", get(grids))
         .route("/api/v1/grids/{key}", get(grid))
+        .route("/api/v1/outline", get(outline))
+}
+
+/// Answer of `GET /api/v1/outline`: a GeoJSON Feature.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OutlineFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `{"layer": N}`: the published layer version.
+    #[schema(value_type = Object)]
+    pub properties: Value,
+    /// MultiPolygon, WGS 84 (empty when nothing is published).
+    #[schema(value_type = Object)]
+    pub geometry: geojson::Geometry,
+}
+
+/// The published layer's outline, the union of its grids (the district's boundary on maps): a
+/// GeoJSON Feature with a MultiPolygon (WGS 84) and `properties.layer`, the layer version.
+#[utoipa::path(get, path = "/api/v1/outline", tag = "grids",
+    responses((status = 200, description = "GeoJSON Feature (MultiPolygon)", body = OutlineFeature)))]
+pub(crate) async fn outline(State(state): State<AppState>) -> Json<OutlineFeature> {
+    let live = state.0.live.load();
+    Json(OutlineFeature {
+        kind: "Feature",
+        properties: serde_json::json!({ "layer": live.layer_id }),
+        geometry: geojson::Geometry::from(&live.outline),
+    })
 }
 
 /// Overall health.

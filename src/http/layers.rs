@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/layers/{id}/grids", get(grids))
         .route("/api/v1/layers/{a}/diff/{b}", get(diff))
         .route("/api/v1/layers/{id}/impact", get(impact))
+        .route("/api/v1/layers/{id}/repair", post(repair))
+        .route("/api/v1/layers/{id}/edits", post(edits))
         .route("/api/v1/layers/{id}/publish", post(publish))
 }
 
@@ -42,7 +44,7 @@ fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
 pub struct CreateLayerParams {
     /// Version name (default `draft`).
     pub name: Option<String>,
-    /// Who uploads it (default `planner`).
+    /// Who uploads it (default: the caller's account or key name).
     pub by: Option<String>,
 }
 
@@ -102,7 +104,7 @@ pub struct PublishRequest {
     pub force: bool,
     /// Why (required with `force`).
     pub reason: Option<String>,
-    /// Who publishes (default `planner`).
+    /// Who publishes (default: the caller's account or key name).
     pub by: Option<String>,
 }
 
@@ -134,6 +136,7 @@ fn repeated_keys(layer: &crate::spatial::GridLayer) -> Vec<String> {
               (status = 422, description = "Unusable GeoJSON (naming the feature) or repeated grid keys (naming them)", body = super::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiQuery(q): ApiQuery<CreateLayerParams>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, Json<LayerDetail>), ApiError> {
@@ -153,9 +156,8 @@ pub(crate) async fn create(
         )
     })?;
     let name = q.name.unwrap_or_else(|| "draft".into());
-    let by = q.by.unwrap_or_else(|| "planner".into());
-    let live = state.0.live.load_full();
-    let (layer, report) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let by = q.by.unwrap_or_else(|| caller.0.0.name().to_string());
+    let layer = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let text = std::str::from_utf8(&body).map_err(|e| {
             ApiError::bad_request("invalid_body", format!("the body is not UTF-8 text: {e}"))
         })?;
@@ -168,24 +170,44 @@ pub(crate) async fn create(
                 LayerError::NotJson(e) => {
                     ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
                 }
-                e => ApiError::unprocessable("invalid_geojson", e.to_string()).with_details(details),
+                e => {
+                    ApiError::unprocessable("invalid_geojson", e.to_string()).with_details(details)
+                }
             }
         })?;
-        let repeated = repeated_keys(&layer);
-        if !repeated.is_empty() {
-            let shown: Vec<&str> = repeated.iter().take(10).map(String::as_str).collect();
-            return Err(ApiError::unprocessable(
-                "duplicate_keys",
-                format!(
-                    "{} grid key(s) are used by more than one feature: {}{}; every grid needs its own code",
-                    repeated.len(),
-                    shown.join(", "),
-                    if repeated.len() > shown.len() { ", …" } else { "" }
-                ),
-            )
-            .with_details(json!({ "keys": repeated })));
-        }
-        // A draft must cover the district as the published layer does.
+        Ok(layer)
+    })
+    .await
+    .map_err(blocking_failed)??;
+    let detail = store_draft(&state, &name, &by, layer).await?;
+    Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// Validates `layer` against the outline of the published layer (a draft must cover the
+/// district as the published layer does) and stores it as a draft with its report.
+/// Errors: 422 `duplicate_keys` naming the repeated grid codes; store errors.
+async fn store_draft(
+    state: &AppState,
+    name: &str,
+    by: &str,
+    layer: crate::spatial::GridLayer,
+) -> Result<LayerDetail, ApiError> {
+    let repeated = repeated_keys(&layer);
+    if !repeated.is_empty() {
+        let shown: Vec<&str> = repeated.iter().take(10).map(String::as_str).collect();
+        return Err(ApiError::unprocessable(
+            "duplicate_keys",
+            format!(
+                "{} grid key(s) are used by more than one feature: {}{}; every grid needs its own code",
+                repeated.len(),
+                shown.join(", "),
+                if repeated.len() > shown.len() { ", …" } else { "" }
+            ),
+        )
+        .with_details(json!({ "keys": repeated })));
+    }
+    let live = state.0.live.load_full();
+    let (layer, report) = tokio::task::spawn_blocking(move || {
         let boundary = (!live.layer.grids.is_empty()).then(|| live.outline.clone());
         let report = validate_coverage(
             &layer,
@@ -194,15 +216,15 @@ pub(crate) async fn create(
                 gap_width_m: 0.0,
             },
         );
-        Ok((layer, report))
+        (layer, report)
     })
     .await
-    .map_err(blocking_failed)??;
+    .map_err(blocking_failed)?;
     let report_json = serde_json::to_value(&report).map_err(|e| ApiError::internal(&e))?;
     let meta = state
         .0
         .store
-        .insert_layer(&name, &by, &layer, report.valid, &report_json)
+        .insert_layer(name, by, &layer, report.valid, &report_json)
         .await?;
     tracing::info!(
         layer = meta.id,
@@ -210,13 +232,280 @@ pub(crate) async fn create(
         seamless = meta.seamless,
         "draft layer created"
     );
+    Ok(LayerDetail {
+        layer: meta,
+        report: report_json,
+    })
+}
+
+/// Body of `POST /api/v1/layers/{id}/repair` (all optional; an empty body is allowed).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepairRequest {
+    /// Snap vertices and edges closer than this many metres (default 0).
+    #[serde(default)]
+    pub snap_m: f64,
+    /// Merge gaps narrower than this many metres into a neighbour (default 0: none).
+    #[serde(default)]
+    pub gap_width_m: f64,
+    /// Which grid an overlap goes to: `longest-border` (default), `max-area`, `min-area` or
+    /// `min-index` (as `tessera repair --merge`).
+    pub merge: Option<String>,
+    /// Name of the repaired draft (default: the version's name with ` (repaired)`).
+    pub name: Option<String>,
+}
+
+/// Answer of a repair: the new draft with its report, and what the repair changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RepairResponse {
+    /// The repaired draft (a new version) with its validation report.
+    #[serde(flatten)]
+    pub draft: LayerDetail,
+    /// The version it was repaired from.
+    pub repaired_from: i64,
+    /// Grids whose area changed: `grid`, `area_before_m2`, `area_after_m2`, `removed`.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Vec<crate::spatial::repair::Change>,
+    /// Gaps wider than `gap_width_m`, left for a planner: `area_m2`, `width_m`, `at`.
+    #[schema(value_type = Vec<Object>)]
+    pub open_gaps: Vec<crate::spatial::repair::OpenGap>,
+}
+
+/// Repair a version as `tessera repair` does (snap, node, give each overlap to one grid, fill
+/// narrow gaps), clipped to the published layer's outline; the result is stored as a new
+/// draft, validated, and answered with what changed. The version repaired is left as it was.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/repair", tag = "layers",
+    params(("id" = i64, Path, description = "Layer version to repair")),
+    request_body(content = RepairRequest, description = "All optional; an empty body is allowed"),
+    responses((status = 201, body = RepairResponse), (status = 400, body = super::error::ErrorBody),
+              (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub(crate) async fn repair(
+    State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
+    ApiPath(id): ApiPath<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RepairResponse>), ApiError> {
+    use crate::spatial::repair::{MergeStrategy, RepairOptions, repair};
+    let req: RepairRequest = optional_body(&body, "repair request")?;
+    let merge: MergeStrategy = match req.merge.as_deref() {
+        None => MergeStrategy::default(),
+        Some(m) => m.parse().map_err(|e: String| {
+            ApiError::unprocessable("invalid_field", e).with_details(json!({"field": "merge"}))
+        })?,
+    };
+    let from = layer_detail(&state, id).await?.layer;
+    let layer = state.0.store.layer_grids(id).await?;
+    let live = state.0.live.load_full();
+    let opts = RepairOptions {
+        boundary: (!live.layer.grids.is_empty()).then(|| live.outline.clone()),
+        snap_m: req.snap_m,
+        gap_width_m: req.gap_width_m,
+        merge,
+    };
+    let out = tokio::task::spawn_blocking(move || repair(&layer, &opts))
+        .await
+        .map_err(blocking_failed)?
+        .map_err(|e| {
+            let field = match &e {
+                crate::spatial::repair::RepairError::BadTolerance(n, _)
+                    if n.starts_with("snap") =>
+                {
+                    "snap_m"
+                }
+                crate::spatial::repair::RepairError::BadTolerance(..) => "gap_width_m",
+                crate::spatial::repair::RepairError::Layer(_) => "layer",
+            };
+            ApiError::unprocessable("invalid_field", e.to_string())
+                .with_details(json!({"field": field}))
+        })?;
+    let name = req
+        .name
+        .unwrap_or_else(|| format!("{} (repaired)", from.name));
+    let draft = store_draft(&state, &name, caller.0.0.name(), out.layer).await?;
     Ok((
         StatusCode::CREATED,
-        Json(LayerDetail {
-            layer: meta,
-            report: report_json,
+        Json(RepairResponse {
+            draft,
+            repaired_from: id,
+            changes: out.changes,
+            open_gaps: out.open_gaps,
         }),
     ))
+}
+
+/// One planner's edit in `POST /api/v1/layers/{id}/edits` (`op` names it). Geometries are
+/// GeoJSON (WGS 84): Polygon or MultiPolygon for grids, LineString for a split.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EditRequest {
+    /// A new boundary for a grid.
+    Replace {
+        /// Grid code.
+        grid: String,
+        /// Polygon or MultiPolygon.
+        #[schema(value_type = Object)]
+        geometry: Value,
+    },
+    /// A new grid.
+    Add {
+        /// Its code.
+        grid: String,
+        /// Polygon or MultiPolygon.
+        #[schema(value_type = Object)]
+        geometry: Value,
+        /// Its properties (name, community, street, population, households, …).
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        properties: serde_json::Map<String, Value>,
+    },
+    /// Remove a grid.
+    Remove {
+        /// Grid code.
+        grid: String,
+    },
+    /// Merge grids that share an edge into the first one.
+    Merge {
+        /// Grid codes, at least two.
+        grids: Vec<String>,
+    },
+    /// Cut a grid in two along a line crossing its outer boundary twice.
+    Split {
+        /// Grid code.
+        grid: String,
+        /// LineString.
+        #[schema(value_type = Object)]
+        line: Value,
+        /// Codes of the two parts (default `{grid}-1` left of the line, `{grid}-2`).
+        codes: Option<[String; 2]>,
+    },
+}
+
+/// Body of `POST /api/v1/layers/{id}/edits`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditsRequest {
+    /// The edits, applied in order.
+    pub edits: Vec<EditRequest>,
+    /// Name of the new draft (default: the version's name with ` (edited)`).
+    pub name: Option<String>,
+}
+
+fn edit_geometry(
+    n: usize,
+    field: &str,
+    v: &Value,
+) -> Result<geo_types::MultiPolygon<f64>, ApiError> {
+    crate::spatial::layer::read_geometry(v).map_err(|e| {
+        ApiError::unprocessable("invalid_field", format!("edit {n}: {field}: {e}"))
+            .with_details(json!({"edit": n, "field": field}))
+    })
+}
+
+fn edit_line(n: usize, v: &Value) -> Result<geo_types::LineString<f64>, ApiError> {
+    let bad = |why: &str| {
+        ApiError::unprocessable("invalid_field", format!("edit {n}: line: {why}"))
+            .with_details(json!({"edit": n, "field": "line"}))
+    };
+    if v.get("type").and_then(Value::as_str) != Some("LineString") {
+        return Err(bad("must be a GeoJSON LineString"));
+    }
+    let coords = v
+        .get("coordinates")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("coordinates must be an array of positions"))?;
+    let pts = coords
+        .iter()
+        .map(|p| match p.as_array().map(Vec::as_slice) {
+            Some([x, y, ..]) => match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok((x, y)),
+                _ => Err(bad("a position is not two numbers")),
+            },
+            _ => Err(bad("a position is not [lon, lat]")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if pts.len() < 2 {
+        return Err(bad("needs at least two positions"));
+    }
+    Ok(geo_types::LineString::from(pts))
+}
+
+/// Apply a planner's edits to a version — replace a grid's boundary, add, remove, merge or
+/// split grids (`spatial::edit`) — and store the result as a new draft, validated. The version
+/// edited is left as it was.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/edits", tag = "layers",
+    params(("id" = i64, Path, description = "Layer version to edit")),
+    request_body = EditsRequest,
+    responses((status = 201, body = LayerDetail), (status = 400, body = super::error::ErrorBody),
+              (status = 404, body = super::error::ErrorBody), (status = 422, description = "An edit that cannot be applied, naming it", body = super::error::ErrorBody)))]
+pub(crate) async fn edits(
+    State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
+    ApiPath(id): ApiPath<i64>,
+    super::extract::ApiJson(req): super::extract::ApiJson<EditsRequest>,
+) -> Result<(StatusCode, Json<LayerDetail>), ApiError> {
+    use crate::spatial::edit::{Edit, apply};
+    let mut list = Vec::with_capacity(req.edits.len());
+    for (k, e) in req.edits.into_iter().enumerate() {
+        let n = k + 1;
+        list.push(match e {
+            EditRequest::Replace { grid, geometry } => Edit::Replace {
+                geometry: edit_geometry(n, "geometry", &geometry)?,
+                grid,
+            },
+            EditRequest::Add {
+                grid,
+                geometry,
+                properties,
+            } => Edit::Add {
+                geometry: edit_geometry(n, "geometry", &geometry)?,
+                grid,
+                properties,
+            },
+            EditRequest::Remove { grid } => Edit::Remove { grid },
+            EditRequest::Merge { grids } => Edit::Merge { grids },
+            EditRequest::Split { grid, line, codes } => Edit::Split {
+                line: edit_line(n, &line)?,
+                codes: codes.unwrap_or_else(|| [format!("{grid}-1"), format!("{grid}-2")]),
+                grid,
+            },
+        });
+    }
+    if list.is_empty() {
+        return Err(ApiError::unprocessable("invalid_field", "no edits given")
+            .with_details(json!({"field": "edits"})));
+    }
+    let from = layer_detail(&state, id).await?.layer;
+    let layer = state.0.store.layer_grids(id).await?;
+    let edited = tokio::task::spawn_blocking(move || apply(&layer, &list))
+        .await
+        .map_err(blocking_failed)?
+        .map_err(|e| {
+            let n = e.edit();
+            ApiError::unprocessable("invalid_edit", e.to_string()).with_details(json!({"edit": n}))
+        })?;
+    let name = req
+        .name
+        .unwrap_or_else(|| format!("{} (edited)", from.name));
+    let detail = store_draft(&state, &name, caller.0.0.name(), edited).await?;
+    Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// A JSON body that may be empty (then `T::default()`): 400 when it is not JSON, 422 naming
+/// the field when a field is wrong.
+fn optional_body<T: Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::unprocessable("invalid_field", format!("{what}: {e}"))
+        } else {
+            ApiError::bad_request("invalid_json", format!("{what}: {e}"))
+        }
+    })
 }
 
 /// All layer versions and every publish.
@@ -351,20 +640,11 @@ pub(crate) async fn impact(
               (status = 400, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn publish(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> Result<Json<PublishResponse>, ApiError> {
-    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::unprocessable("invalid_field", format!("publish request: {e}"))
-            } else {
-                ApiError::bad_request("invalid_json", format!("publish request: {e}"))
-            }
-        })?
-    };
+    let req: PublishRequest = optional_body(&body, "publish request")?;
     let LayerDetail {
         layer: meta,
         report,
@@ -391,7 +671,7 @@ pub(crate) async fn publish(
             ));
         }
     }
-    let by = req.by.as_deref().unwrap_or("planner");
+    let by = req.by.as_deref().unwrap_or(caller.0.0.name());
     // One publish at a time: build the new index completely, record, then swap, so the swap
     // order is the record order.
     let _turn = state.0.publish_lock.lock().await;

@@ -29,6 +29,15 @@ struct Own;
 #[include = "maplibre-gl.css"]
 struct MapLibre;
 
+/// terra-draw and its MapLibre adapter, as UMD scripts (globals `terraDraw` and
+/// `terraDrawMaplibreGlAdapter`): the adapter's module build imports `terra-draw` by a bare
+/// name, which a page could only resolve with an inline import map.
+#[derive(Embed)]
+#[folder = "web/node_modules/"]
+#[include = "terra-draw/dist/terra-draw.umd.js"]
+#[include = "terra-draw-maplibre-gl-adapter/dist/terra-draw-maplibre-gl-adapter.umd.js"]
+struct TerraDraw;
+
 #[derive(Embed)]
 #[folder = "web/node_modules/echarts/dist/"]
 #[include = "echarts.esm.min.mjs"]
@@ -93,6 +102,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/", get(|| page("report.html")))
         .route("/login", get(|| page("login.html")))
         .route("/track/{token}", get(|| page("track.html")))
+        .route("/dispatch", get(|| page("dispatch.html")))
+        .route("/worker", get(|| page("worker.html")))
+        .route("/planner", get(|| page("planner.html")))
+        .route("/dashboard", get(|| page("dashboard.html")))
         .route(
             "/assets/{file}",
             get(|Path(f): Path<String>| async move { serve(Own::get(&f), &f) }),
@@ -100,6 +113,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/vendor/maplibre-gl/{file}",
             get(|Path(f): Path<String>| async move { serve(MapLibre::get(&f), &f) }),
+        )
+        .route(
+            "/vendor/terra-draw/{file}",
+            get(|Path(f): Path<String>| async move {
+                let path = match f.as_str() {
+                    "terra-draw.umd.js" => "terra-draw/dist/terra-draw.umd.js",
+                    "terra-draw-maplibre-gl-adapter.umd.js" => {
+                        "terra-draw-maplibre-gl-adapter/dist/terra-draw-maplibre-gl-adapter.umd.js"
+                    }
+                    _ => "",
+                };
+                serve(TerraDraw::get(path), &f)
+            }),
         )
         .route(
             "/vendor/echarts/{file}",

@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod crs;
 pub mod diff;
 pub mod dissolve;
+pub mod edit;
 pub mod layer;
 pub mod locate;
 pub mod measure;

@@ -103,6 +103,8 @@ pub struct CaseFilter {
     pub from: Option<i64>,
     /// Submitted before.
     pub to: Option<i64>,
+    /// Only the cases merged into this one (an incident's members).
+    pub merged_into: Option<i64>,
     /// Page size.
     pub limit: i64,
     /// Rows to skip.
@@ -608,6 +610,14 @@ fn case_conditions(f: &CaseFilter, pg: bool) -> (String, Vec<Bind>) {
     if let Some(t) = f.to {
         let m = mark(&mut binds, Bind::Int(t));
         conds.push(format!("submitted_at < {m}"));
+    }
+    if let Some(id) = f.merged_into {
+        let m = mark(&mut binds, Bind::Int(id));
+        conds.push(if pg {
+            format!("(facts ->> 'merged_into')::bigint = {m}")
+        } else {
+            format!("json_extract(facts, '$.merged_into') = {m}")
+        });
     }
     if let Some([x0, y0, x1, y1]) = f.bbox {
         let (a, b, c, d) = (

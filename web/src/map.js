@@ -1,0 +1,161 @@
+// The district's own map, with nothing from outside the server: the outline, streets (街道/镇),
+// communities (社区/村) and grids (网格) from the API, each level drawn differently, and labels
+// drawn by the browser from its own fonts (the style names no glyph server, so MapLibre draws
+// every label locally and requests no font). An optional basemap style URL (served by the same
+// origin) can be set with `?basemap=` for deployments that have one.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+
+export { maplibregl };
+
+const FONT = ['Noto Sans CJK SC', 'Noto Sans', 'sans-serif'];
+const URGENCY = ['match', ['get', 'urgency'], 'red', '#d7263d', 'yellow', '#f4b400', 'green', '#2e9e44', '#777'];
+
+/** A map of the district in `container`; resolves when its own layers are drawn. */
+export async function districtMap(container, { grids = true, center = [118.05, 36.81], zoom = 10.5 } = {}) {
+  const basemap = new URLSearchParams(location.search).get('basemap');
+  const map = new maplibregl.Map({
+    container,
+    style: basemap && basemap.startsWith('/') ? basemap : {
+      version: 8,
+      sources: {},
+      layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }],
+    },
+    center,
+    zoom,
+    attributionControl: false,
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  window.tesseraMap = map;
+  await new Promise((ok) => map.once('load', ok));
+  const get = (url) => fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const [outline, streets, communities, layer] = await Promise.all([
+    get('/api/v1/outline'), get('/api/v1/streets'), get('/api/v1/communities'), grids ? get('/api/v1/grids') : null,
+  ]);
+  if (layer) {
+    map.addSource('grids', { type: 'geojson', data: layer, promoteId: 'code' });
+    map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grids', paint: { 'fill-color': '#cfe3d4', 'fill-opacity': 0.35 } });
+    map.addLayer({ id: 'grid-line', type: 'line', source: 'grids', minzoom: 11, paint: { 'line-color': '#5a7d66', 'line-width': 0.5 } });
+  }
+  if (communities) {
+    map.addSource('communities', { type: 'geojson', data: communities });
+    map.addLayer({ id: 'community-line', type: 'line', source: 'communities', minzoom: 10, paint: { 'line-color': '#6b5b95', 'line-width': 1, 'line-dasharray': [3, 2] } });
+  }
+  if (streets) {
+    map.addSource('streets', { type: 'geojson', data: streets });
+    map.addLayer({ id: 'street-line', type: 'line', source: 'streets', paint: { 'line-color': '#3d3d3d', 'line-width': 1.8 } });
+  }
+  if (outline?.geometry) {
+    map.addSource('outline', { type: 'geojson', data: outline });
+    map.addLayer({ id: 'outline-line', type: 'line', source: 'outline', paint: { 'line-color': '#8c1d18', 'line-width': 3 } });
+    fit(map, outline.geometry);
+  }
+  if (streets) {
+    map.addLayer({
+      id: 'street-label', type: 'symbol', source: 'streets', maxzoom: 12.5,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 14 },
+      paint: { 'text-color': '#222', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
+    });
+  }
+  if (communities) {
+    map.addLayer({
+      id: 'community-label', type: 'symbol', source: 'communities', minzoom: 12.5, maxzoom: 14.5,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12 },
+      paint: { 'text-color': '#4b3d75', 'text-halo-color': '#fff', 'text-halo-width': 1.2 },
+    });
+  }
+  if (layer) {
+    map.addLayer({
+      id: 'grid-label', type: 'symbol', source: 'grids', minzoom: 14.5,
+      layout: { 'text-field': ['format', ['get', 'name'], {}, '\n', {}, ['get', 'code'], { 'font-scale': 0.8 }], 'text-font': FONT, 'text-size': 11 },
+      paint: { 'text-color': '#2f4f3a', 'text-halo-color': '#fff', 'text-halo-width': 1 },
+    });
+  }
+  return map;
+}
+
+/** The bounds of a GeoJSON geometry, `[[w, s], [e, n]]`. */
+export function bounds(geometry) {
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [[w, s], [e, n]];
+}
+
+/** Fits the map to a geometry. */
+export function fit(map, geometry, maxZoom = 16) {
+  map.fitBounds(bounds(geometry), { padding: 30, duration: 0, maxZoom });
+}
+
+/** A point inside a polygon's outer ring (the centre of its bounds when that is inside). */
+export function inside(geometry) {
+  const ring = geometry.type === 'MultiPolygon' ? geometry.coordinates[0][0] : geometry.coordinates[0];
+  const [[w, s], [e, n]] = bounds({ coordinates: ring });
+  const test = ([x, y]) => {
+    let hit = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
+    }
+    return hit;
+  };
+  for (let k = 1; k < 12; k += 1) {
+    for (let a = 0; a <= k; a += 1) {
+      const p = [w + ((e - w) * (a + 0.5)) / (k + 1), s + ((n - s) * (k - a + 0.5)) / (k + 1)];
+      if (test(p)) return p;
+    }
+  }
+  return ring[0];
+}
+
+/**
+ * Case points on `map`: a GeoJSON source `cases` (features with `id`, `ticket`, `urgency`,
+ * `overdue`), coloured by urgency, clustered when zoomed out, with a heat layer under them.
+ * Answers a function that replaces the points.
+ */
+export function caseLayer(map, onClick) {
+  map.addSource('cases', { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, cluster: true, clusterRadius: 40, clusterMaxZoom: 14 });
+  map.addSource('cases-heat', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({
+    id: 'case-heat', type: 'heatmap', source: 'cases-heat', maxzoom: 15,
+    paint: { 'heatmap-radius': 18, 'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.7, 15, 0] },
+  });
+  map.addLayer({
+    id: 'case-cluster', type: 'circle', source: 'cases', filter: ['has', 'point_count'],
+    paint: { 'circle-color': '#8c1d18', 'circle-opacity': 0.8, 'circle-radius': ['step', ['get', 'point_count'], 12, 10, 16, 50, 22] },
+  });
+  map.addLayer({
+    id: 'case-cluster-count', type: 'symbol', source: 'cases', filter: ['has', 'point_count'],
+    layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': FONT, 'text-size': 12 },
+    paint: { 'text-color': '#fff' },
+  });
+  map.addLayer({
+    id: 'case-point', type: 'circle', source: 'cases', filter: ['!', ['has', 'point_count']],
+    paint: {
+      'circle-color': URGENCY, 'circle-radius': 7,
+      'circle-stroke-color': ['case', ['get', 'overdue'], '#000', '#fff'], 'circle-stroke-width': ['case', ['get', 'overdue'], 3, 1.5],
+    },
+  });
+  map.on('click', 'case-cluster', async (e) => {
+    const f = e.features[0];
+    const zoom = await map.getSource('cases').getClusterExpansionZoom(f.properties.cluster_id);
+    map.easeTo({ center: f.geometry.coordinates, zoom });
+  });
+  if (onClick) map.on('click', 'case-point', (e) => onClick(e.features[0].properties.id));
+  return (cases) => {
+    const data = {
+      type: 'FeatureCollection',
+      features: cases.filter((c) => c.report?.pin?.wgs84).map((c) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: c.report.pin.wgs84 },
+        properties: { id: c.id, ticket: c.ticket, urgency: c.urgency, overdue: (c.overdue ?? []).length > 0 },
+      })),
+    };
+    map.getSource('cases').setData(data);
+    map.getSource('cases-heat').setData(data);
+  };
+}
