@@ -151,3 +151,25 @@ async fn pages_and_assets_come_from_this_origin_under_a_strict_policy() {
         "only the listed library files are served"
     );
 }
+
+#[tokio::test]
+async fn a_configured_basemap_is_offered_to_the_maps_and_allowed_by_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(&Db::Sqlite(dir)).await;
+    let (_, _, none) = get(&state, "/api/v1/map-config").await;
+    assert_eq!(none, r#"{"basemap_style":null}"#);
+    let b = tessera::http::web::Basemap::parse("https://tiles.example.gov.cn/style.json").unwrap();
+    state.0.basemap.set(b).unwrap();
+    let (_, _, config) = get(&state, "/api/v1/map-config").await;
+    assert_eq!(
+        config,
+        r#"{"basemap_style":"https://tiles.example.gov.cn/style.json"}"#
+    );
+    let (_, h, _) = get(&state, "/dispatch").await;
+    let policy = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("connect-src 'self' https://tiles.example.gov.cn;"),
+        "{policy}"
+    );
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+}

@@ -15,6 +15,12 @@ pub struct Args {
     bind: String,
     #[command(flatten)]
     db: super::accounts::DbArgs,
+    /// A basemap for the maps, under the district's own layers: a MapLibre style JSON URL
+    /// (`https://…` — its origin is then allowed by the pages' Content-Security-Policy — or a
+    /// path on this server). Default: none; the maps show only the district's own data and no
+    /// page requests anything from another origin.
+    #[arg(long, env = "TESSERA_BASEMAP_STYLE", value_name = "URL")]
+    basemap_style: Option<String>,
     /// Largest accepted request body (a grid layer upload), MiB.
     #[arg(long, env = "TESSERA_MAX_BODY_MB", default_value_t = 64)]
     max_body_mb: usize,
@@ -44,6 +50,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(a: Args) -> anyhow::Result<()> {
+    let basemap = a
+        .basemap_style
+        .as_deref()
+        .map(crate::http::web::Basemap::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let sla = match &a.sla {
         None => crate::cases::sla::SlaPolicy::default(),
         Some(p) => {
@@ -83,6 +95,9 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&media)
         .map_err(|e| anyhow::anyhow!("cannot create the media folder {}: {e}", media.display()))?;
     let _ = state.0.media_dir.set(media);
+    if let Some(b) = basemap {
+        let _ = state.0.basemap.set(b);
+    }
     crate::http::spawn_change_listener(state.clone());
     crate::http::spawn_escalation_ticker(state.clone());
     let live = state.0.live.load_full();

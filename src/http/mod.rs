@@ -121,6 +121,9 @@ pub struct App {
     pub sla: crate::cases::sla::SlaPolicy,
     /// Where case media are stored (`DATA_DIR/media`); unset: uploads answer 503.
     pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
+    /// The basemap the maps draw under the district's own layers (`serve --basemap-style`);
+    /// unset: none, and no page requests anything from another origin.
+    pub basemap: std::sync::OnceLock<web::Basemap>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
     pub case_events: tokio::sync::broadcast::Sender<cases::CaseChange>,
     /// The time cases run on.
@@ -181,6 +184,7 @@ impl AppState {
             sla,
             case_events: tokio::sync::broadcast::channel(1024).0,
             media_dir: std::sync::OnceLock::new(),
+            basemap: std::sync::OnceLock::new(),
             clock: Clock::default(),
         })))
     }

@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         super::grids::grids,
         super::grids::grid,
         super::grids::outline,
+        super::web::map_config,
         super::district::streets,
         super::district::communities,
         super::district::workers,

@@ -1,8 +1,8 @@
 // The district's own map, with nothing from outside the server: the outline, streets (街道/镇),
 // communities (社区/村) and grids (网格) from the API, each level drawn differently, and labels
 // drawn by the browser from its own fonts (the style names no glyph server, so MapLibre draws
-// every label locally and requests no font). An optional basemap style URL (served by the same
-// origin) can be set with `?basemap=` for deployments that have one.
+// every label locally and requests no font). A basemap style configured on the server
+// (`tessera serve --basemap-style URL`, read from /api/v1/map-config) is drawn underneath.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 
 export { maplibregl };
@@ -12,10 +12,10 @@ const URGENCY = ['match', ['get', 'urgency'], 'red', '#d7263d', 'yellow', '#f4b4
 
 /** A map of the district in `container`; resolves when its own layers are drawn. */
 export async function districtMap(container, { grids = true, center = [118.05, 36.81], zoom = 10.5 } = {}) {
-  const basemap = new URLSearchParams(location.search).get('basemap');
+  const config = await fetch('/api/v1/map-config').then((r) => r.json()).catch(() => ({}));
   const map = new maplibregl.Map({
     container,
-    style: basemap && basemap.startsWith('/') ? basemap : {
+    style: config.basemap_style ?? {
       version: 8,
       sources: {},
       layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }],

@@ -337,7 +337,32 @@ try {
   const merged = await plan.evaluate(async () => (await (await fetch(`/api/v1/layers/${document.body.dataset.version}`)).json()).layer);
   check(merged.grid_count === grids.features.length - 1 && merged.seamless,
     `merging ${workerGrid} and ${neighbour} makes a seamless draft with one grid fewer (${merged.grid_count}, seamless ${merged.seamless})`);
-  check(await plan.evaluate(() => typeof window.tesseraDraw?.setMode === 'function'), 'the boundary editor (terra-draw) is loaded');
+  // A split along a line drawn on the map with terra-draw: one grid more, still seamless.
+  const other = grids.features.find((f) => ![workerGrid, neighbour].includes(f.properties.code)
+    && f.geometry.type === 'MultiPolygon' && f.geometry.coordinates.length === 1).properties.code;
+  await fitGrids([other]);
+  const line = await plan.evaluate(async (c) => {
+    const g = await (await fetch(`/api/v1/grids/${c}`)).json();
+    const ring = g.geometry.coordinates[0][0];
+    const xs = ring.map((p) => p[0]);
+    const mid = ring.reduce((a, p) => [a[0] + p[0] / ring.length, a[1] + p[1] / ring.length], [0, 0]);
+    const m = window.tesseraMap;
+    const y = m.project(mid).y;
+    return { left: m.project([Math.min(...xs), mid[1]]).x - 30, right: m.project([Math.max(...xs), mid[1]]).x + 30, y, cx: m.project(mid).x };
+  }, other);
+  await plan.mouse.click(mapBox.x + line.cx, mapBox.y + line.y);
+  await plan.waitForFunction((c) => document.getElementById('e-grid').textContent.startsWith(c), other, { timeout: 10000 });
+  await plan.click('#e-split');
+  await plan.mouse.click(mapBox.x + line.left, mapBox.y + line.y);
+  await plan.mouse.click(mapBox.x + line.right, mapBox.y + line.y);
+  await plan.mouse.click(mapBox.x + line.right, mapBox.y + line.y);
+  await plan.waitForSelector('#edits li', { timeout: 10000 }).catch(() => {});
+  const mergedVersion = await plan.getAttribute('body', 'data-version');
+  await plan.click('#e-save');
+  await plan.waitForFunction((v) => document.body.dataset.version !== v, mergedVersion, { timeout: 60000 }).catch(() => {});
+  const split = await plan.evaluate(async () => (await (await fetch(`/api/v1/layers/${document.body.dataset.version}`)).json()).layer);
+  check(split.grid_count === merged.grid_count + 1 && split.seamless,
+    `a line drawn across ${other} splits it into a seamless draft (${split.grid_count} grids, seamless ${split.seamless}; ${await plan.textContent('#message')})`);
 
   // The dashboard's figures are the stats API's.
   const board = await signIn('supervisor', '/dashboard');
