@@ -19,6 +19,8 @@ const TEXT = {
     'report.need_category': 'Choose a category.',
     'report.need_description': 'Describe the problem.',
     'report.outside': 'Outside every grid: the service center will place it.',
+    'report.locate_me': 'Use my location',
+    'report.no_location': 'Your location is not available; choose the place on the map.',
     'login.title': 'Staff sign-in',
     'login.name': 'Account',
     'login.password': 'Password',

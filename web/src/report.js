@@ -1,5 +1,7 @@
-// The citizen's report page (民情诉递): a pin on the district's grid map, a preview of where the
-// report will go, a category and a description; submitted as POST /api/v1/cases.
+// The citizen's report page (民情诉递): a pin on the district's grid map (clicked, dragged, from
+// the device's location, or handed over in the address by a Chinese map SDK as
+// `?lon=&lat=&crs=gcj02|bd09`, converted by the service and sent as given), a preview of where
+// the report will go, a category and a description; submitted as POST /api/v1/cases.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translate, lang } from '/assets/i18n.js';
 
@@ -22,6 +24,7 @@ const map = new maplibregl.Map({
 });
 window.tesseraMap = map;
 const marker = new maplibregl.Marker({ draggable: true });
+window.tesseraMarker = marker;
 
 map.on('load', async () => {
   const grids = await json('/api/v1/grids');
@@ -33,11 +36,18 @@ map.on('load', async () => {
   document.body.dataset.mapReady = 'true';
 });
 
-async function place(lngLat) {
-  pin = { lon: lngLat.lng, lat: lngLat.lat };
-  marker.setLngLat(lngLat).addTo(map);
+/**
+ * Puts the pin at `lngLat` (WGS 84) — or, with `crs` gcj02/bd09, at that position as a Chinese
+ * map SDK gives it: the service converts it, the marker goes to the converted point, and the
+ * report carries the position as given with its `crs`.
+ */
+async function place(lngLat, crs = 'wgs84') {
+  pin = { lon: lngLat.lng, lat: lngLat.lat, crs };
   $('pin-error').textContent = '';
-  const r = await json(`/api/v1/locate?lon=${pin.lon}&lat=${pin.lat}`);
+  const r = await json(`/api/v1/locate?lon=${pin.lon}&lat=${pin.lat}&crs=${crs}`);
+  const shown = r.ok && crs !== 'wgs84' ? { lng: r.body.wgs84[0], lat: r.body.wgs84[1] } : lngLat;
+  marker.setLngLat(shown).addTo(map);
+  if (crs !== 'wgs84') map.jumpTo({ center: shown, zoom: Math.max(map.getZoom(), 15) });
   if (r.ok) {
     const w = r.body.worker;
     $('where').textContent = `${t('report.goes_to', '将交由')}: ${r.body.grid.name}` +
@@ -48,6 +58,26 @@ async function place(lngLat) {
 }
 map.on('click', (e) => place(e.lngLat));
 marker.on('dragend', () => place(marker.getLngLat()));
+// The device's location (the Geolocation API answers WGS 84).
+$('locate-me').addEventListener('click', () => {
+  if (!navigator.geolocation) {
+    $('pin-error').textContent = t('report.no_location', '无法获取位置，请在地图上选择。');
+    return;
+  }
+  navigator.geolocation.getCurrentPosition(
+    (p) => place({ lng: p.coords.longitude, lat: p.coords.latitude }),
+    () => { $('pin-error').textContent = t('report.no_location', '无法获取位置，请在地图上选择。'); },
+    { enableHighAccuracy: true, timeout: 10000 },
+  );
+});
+// A position handed over by a Chinese map SDK or mini-program: `?lon=&lat=&crs=gcj02`.
+{
+  const q = new URLSearchParams(location.search);
+  const crs = q.get('crs') ?? 'wgs84';
+  if (q.has('lon') && q.has('lat') && ['wgs84', 'gcj02', 'bd09'].includes(crs)) {
+    map.once('load', () => place({ lng: Number(q.get('lon')), lat: Number(q.get('lat')) }, crs));
+  }
+}
 
 const categories = await json('/api/v1/categories');
 for (const c of categories.body?.categories ?? categories.body ?? []) {
@@ -68,7 +98,7 @@ $('report').addEventListener('submit', async (e) => {
   }
   const body = {
     channel: 'citizen', category: $('category').value, description: $('description').value,
-    lon: pin.lon, lat: pin.lat,
+    lon: pin.lon, lat: pin.lat, crs: pin.crs,
   };
   const name = $('name').value.trim(), phone = $('phone').value.trim();
   if (name || phone) body.contact = { name: name || null, phone: phone || null };

@@ -161,6 +161,31 @@ try {
   check(true, 'a refused sign-in is shown');
   if (shots) await page.screenshot({ path: `${shots}/login.png` });
   await page.click('#lang'); // back to Chinese for the staff pages
+
+  // A position handed over by a Chinese map SDK (GCJ-02) is converted by the service, and the
+  // report carries it as given; the device's location places the pin too.
+  const gcj = await api(`/api/v1/locate?lon=${target[0]}&lat=${target[1]}&crs=gcj02`);
+  await page.goto(`${base}/?lon=${target[0]}&lat=${target[1]}&crs=gcj02`);
+  await page.waitForFunction(() => /:/.test(document.getElementById('where').textContent), null, { timeout: 15000 });
+  const shown = await page.evaluate(() => window.tesseraMarker.getLngLat().toArray());
+  check(gcj.wgs84 && Math.abs(shown[0] - gcj.wgs84[0]) < 1e-9 && Math.abs(shown[1] - gcj.wgs84[1]) < 1e-9
+    && Math.abs(shown[0] - target[0]) > 1e-3,
+    `a GCJ-02 position is shown where the service converted it (${shown.map((x) => x.toFixed(6))})`);
+  await page.fill('#description', '井盖缺失');
+  const sent = page.waitForRequest((r) => r.url().endsWith('/api/v1/cases') && r.method() === 'POST');
+  await page.click('#submit');
+  const body = (await sent).postDataJSON();
+  check(body.crs === 'gcj02' && body.lon === target[0] && body.lat === target[1], 'the report carries the GCJ-02 position as given, with its crs');
+  await page.waitForSelector('#done:not([hidden])', { timeout: 10000 });
+  const device = await browser.newContext({ geolocation: { longitude: target[0], latitude: target[1] }, permissions: ['geolocation'] });
+  const here = await device.newPage();
+  await here.goto(`${base}/`);
+  await here.waitForSelector('body[data-map-ready="true"]', { timeout: 30000 });
+  await here.click('#locate-me');
+  await here.waitForFunction(() => /:/.test(document.getElementById('where').textContent), null, { timeout: 15000 });
+  const mine = await here.evaluate(() => window.tesseraMarker.getLngLat().toArray());
+  check(Math.abs(mine[0] - target[0]) < 1e-9 && Math.abs(mine[1] - target[1]) < 1e-9, 'the device\'s location places the pin');
+  await device.close();
   if (!accounts.dispatcher) throw new Error('no demo accounts: set TESSERA_DEMO_ACCOUNTS to the server\'s output');
 
   /** A fresh browser context signed in as `role` on `path`. */
@@ -363,6 +388,41 @@ try {
   const split = await plan.evaluate(async () => (await (await fetch(`/api/v1/layers/${document.body.dataset.version}`)).json()).layer);
   check(split.grid_count === merged.grid_count + 1 && split.seamless,
     `a line drawn across ${other} splits it into a seamless draft (${split.grid_count} grids, seamless ${split.seamless}; ${await plan.textContent('#message')})`);
+
+  // A boundary edited with terra-draw: a vertex dragged away and dropped a few pixels from where
+  // it was snaps back onto the stored vertex the neighbours share, so the draft stays seamless.
+  const third = grids.features.find((f) => ![workerGrid, neighbour, other].includes(f.properties.code)
+    && f.geometry.type === 'MultiPolygon' && f.geometry.coordinates.length === 1).properties.code;
+  await fitGrids([third]);
+  const geo = await plan.evaluate(async (c) => {
+    const g = await (await fetch(`/api/v1/grids/${c}`)).json();
+    const ring = g.geometry.coordinates[0][0];
+    const mid = ring.slice(1).reduce((a, p) => [a[0] + p[0] / (ring.length - 1), a[1] + p[1] / (ring.length - 1)], [0, 0]);
+    const m = window.tesseraMap;
+    return { vertex: ring[0], at: m.project(ring[0]), mid: m.project(mid) };
+  }, third);
+  await plan.mouse.click(mapBox.x + geo.mid.x, mapBox.y + geo.mid.y);
+  await plan.waitForFunction((c) => document.getElementById('e-grid').textContent.startsWith(c), third, { timeout: 10000 });
+  await plan.click('#e-edit');
+  await plan.waitForTimeout(300);
+  const vx = mapBox.x + geo.at.x, vy = mapBox.y + geo.at.y;
+  await plan.mouse.move(vx, vy);
+  await plan.mouse.down();
+  await plan.mouse.move(vx + 40, vy + 30, { steps: 6 });
+  const away = await plan.evaluate(() => window.tesseraDraw.getSnapshot()[0].geometry.coordinates[0][0]);
+  await plan.mouse.move(vx + 4, vy + 3, { steps: 6 });
+  await plan.mouse.up();
+  const back = await plan.evaluate(() => window.tesseraDraw.getSnapshot()[0].geometry.coordinates[0][0]);
+  check(Math.hypot(away[0] - geo.vertex[0], away[1] - geo.vertex[1]) > 1e-5, `the vertex was dragged (to ${away})`);
+  check(Math.abs(back[0] - geo.vertex[0]) < 1e-9 && Math.abs(back[1] - geo.vertex[1]) < 1e-9,
+    `dropped near its old place it snaps onto the neighbours' vertex (${back} vs ${geo.vertex})`);
+  await plan.click('#e-edit');
+  await plan.waitForSelector('#edits li', { timeout: 10000 });
+  const splitVersion = await plan.getAttribute('body', 'data-version');
+  await plan.click('#e-save');
+  await plan.waitForFunction((v) => document.body.dataset.version !== v, splitVersion, { timeout: 60000 }).catch(() => {});
+  const edited = await plan.evaluate(async () => (await (await fetch(`/api/v1/layers/${document.body.dataset.version}`)).json()).layer);
+  check(edited.id !== Number(splitVersion) && edited.seamless, `the edited boundary is saved as a seamless draft (#${edited.id}, ${await plan.textContent('#message')})`);
 
   // The dashboard's figures are the stats API's.
   const board = await signIn('supervisor', '/dashboard');
