@@ -127,6 +127,7 @@ async fn pages_and_assets_come_from_this_origin_under_a_strict_policy() {
         "i18n.js",
         "staff.js",
         "map.js",
+        "geometry.js",
         "dispatch.js",
         "worker.js",
         "planner.js",

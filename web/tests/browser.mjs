@@ -18,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inside } from '../src/geometry.js';
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -41,30 +42,6 @@ if (process.env.TESSERA_DEMO_ACCOUNTS) {
   }
 }
 const api = async (path) => (await fetch(`${base}${path}`)).json();
-
-/** A point inside a polygon's outer ring: the first of a sweep of candidates that is inside. */
-function inside(geometry) {
-  const ring = geometry.type === 'MultiPolygon' ? geometry.coordinates[0][0] : geometry.coordinates[0];
-  const xs = ring.map((c) => c[0]), ys = ring.map((c) => c[1]);
-  const [w, e, s, n] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const test = ([x, y]) => {
-    let hit = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i], [xj, yj] = ring[j];
-      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
-    }
-    return hit;
-  };
-  for (let k = 2; k < 20; k += 1) {
-    for (let a = 1; a < k; a += 1) {
-      for (let b = 1; b < k; b += 1) {
-        const p = [w + ((e - w) * a) / k, s + ((n - s) * b) / k];
-        if (test(p)) return p;
-      }
-    }
-  }
-  return ring[0];
-}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
