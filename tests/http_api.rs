@@ -521,8 +521,8 @@ async fn impact_and_limits_on(db: Db) {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&Db::Sqlite(dir)).await;
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     for _ in 0..3 {
         call(&state, "GET", "/api/v1/locate?lon=118.05&lat=36.81", None).await;
     }
@@ -559,8 +559,8 @@ async fn metrics_count_requests_by_route() {
 
 #[tokio::test]
 async fn openapi_describes_every_route() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&Db::Sqlite(dir)).await;
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     let (s, doc) = call(&state, "GET", "/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
@@ -854,5 +854,257 @@ async fn planners_repair_and_edit(db: Db) {
         if let Some(n) = edit {
             assert_eq!(e["error"]["details"]["edit"], n, "{e}");
         }
+    }
+}
+
+/// One anonymous request from `addr` (as the server's connection info gives it): status,
+/// `Retry-After`, JSON body.
+async fn from_address(
+    state: &tessera::http::AppState,
+    addr: &str,
+    method: &str,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let sock: std::net::SocketAddr = format!("{addr}:40000").parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(sock));
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let wait = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        wait,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_the_field_and_never_answers_500() {
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
+    // A body declared over the limit is refused before it is read: this one never arrives.
+    let never = Body::from_stream(tokio_stream::pending::<Result<Vec<u8>, std::io::Error>>());
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/layers")
+        .header("content-length", "10000000000")
+        .body(never)
+        .unwrap();
+    let resp = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tessera::http::app_with_limit(state.clone(), 1 << 20).oneshot(req),
+    )
+    .await
+    .expect("refused without reading the body")
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let e: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(e["error"]["code"], "body_too_large");
+    assert_eq!(e["error"]["details"]["declared_bytes"], 10_000_000_000u64);
+
+    // A grid with too many vertices is named.
+    let n = 100_001;
+    let ring: Vec<[f64; 2]> = (0..n)
+        .map(|k| {
+            let a = k as f64 / n as f64 * std::f64::consts::TAU;
+            [118.0 + 0.01 * a.cos(), 36.8 + 0.01 * a.sin()]
+        })
+        .chain(std::iter::once([118.01, 36.8]))
+        .collect();
+    let big = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": "BIG"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]});
+    let (s, e) = call(&state, "POST", "/api/v1/layers", Some(big.to_string())).await;
+    assert_eq!(
+        (
+            s,
+            e["error"]["code"].as_str(),
+            e["error"]["details"]["key"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("too_many_vertices"),
+            Some("BIG")
+        ),
+        "{e}"
+    );
+
+    // Texts: too long, or empty where one is needed, named.
+    let (s, c) = call(
+        &state,
+        "POST",
+        "/api/v1/cases",
+        Some(json!({"channel": "citizen", "category": "C01", "description": "d", "lon": 118.0668, "lat": 36.8128}).to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    for (action, field) in [
+        (
+            json!({"action": "supervise", "note": "x".repeat(4_001)}),
+            "note",
+        ),
+        (json!({"action": "invalidate", "reason": "  "}), "reason"),
+        (
+            json!({"action": "triage", "urgency": "red", "category": "C".repeat(33)}),
+            "category",
+        ),
+    ] {
+        let mut body = action.clone();
+        body["version"] = json!(1);
+        let (s, e) = call(
+            &state,
+            "POST",
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(body.to_string()),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["details"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{action}: {e}"
+        );
+    }
+    // Malformed bodies and parameters, each a 4xx naming what was wrong.
+    for (method, uri, body) in [
+        ("POST", "/api/v1/cases", "{"),
+        ("POST", "/api/v1/cases", "[]"),
+        ("POST", "/api/v1/cases", r#"{"channel": "fax"}"#),
+        ("GET", "/api/v1/cases?per_page=100000", ""),
+        ("GET", "/api/v1/cases?page=-1", ""),
+        ("GET", "/api/v1/locate?lon=abc&lat=1", ""),
+        ("GET", "/api/v1/grids?bbox=1,2,3", ""),
+        ("POST", "/api/v1/layers", "not json"),
+        (
+            "POST",
+            "/api/v1/layers",
+            r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}}]}"#,
+        ),
+        (
+            "POST",
+            "/api/v1/layers/1/edits",
+            r#"{"edits": [{"op": "explode"}]}"#,
+        ),
+        ("POST", "/api/v1/layers/1/repair", r#"{"snap_m": -1}"#),
+        ("POST", "/open311/v2/requests.json", "%%%"),
+    ] {
+        let (s, e) = call(
+            &state,
+            method,
+            uri,
+            (!body.is_empty()).then(|| body.to_string()),
+        )
+        .await;
+        assert!(s.is_client_error(), "{method} {uri} {body}: {s} {e}");
+        let message = e["error"]["message"]
+            .as_str()
+            .or(e[0]["description"].as_str())
+            .unwrap_or_default();
+        assert!(!message.is_empty(), "{method} {uri} {body}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn public_intake_is_rate_limited_per_address_and_per_token() {
+    use tessera::http::limits::{Limiter, RateLimits};
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
+    assert!(
+        state
+            .0
+            .limiter
+            .set(Limiter::new(RateLimits {
+                intake_per_minute: 4,
+                key_per_minute: 2,
+                login_per_minute: 2,
+            }))
+            .is_ok()
+    );
+    let report = json!({"channel": "citizen", "category": "C01", "description": "d", "lon": 118.0668, "lat": 36.8128});
+    // A burst of half a minute's worth (2), then 429 with Retry-After.
+    let mut token = String::new();
+    for _ in 0..2 {
+        let (s, _, c) =
+            from_address(&state, "10.1.1.1", "POST", "/api/v1/cases", report.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        token = c["tracking_token"].as_str().unwrap().to_string();
+    }
+    let (s, wait, e) =
+        from_address(&state, "10.1.1.1", "POST", "/api/v1/cases", report.clone()).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+        "{e}"
+    );
+    let wait: u64 = wait.expect("Retry-After").parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    // Another address is not held back.
+    let (s, _, _) = from_address(&state, "10.1.1.2", "POST", "/api/v1/cases", report.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A tracking token has its own bucket (1 at once): the second rating from other addresses
+    // is limited by the token.
+    let rating = json!({"satisfaction": "satisfied"});
+    let uri = format!("/api/v1/track/{token}/rating");
+    let (s, _, _) = from_address(&state, "10.1.1.3", "POST", &uri, rating.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not resolved yet, but not limited");
+    let (s, _, e) = from_address(&state, "10.1.1.4", "POST", &uri, rating.clone()).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+    // Sign-in attempts from one address.
+    let login = json!({"name": "nobody", "password": "wrong password!"});
+    let (s, _, _) = from_address(&state, "10.1.1.5", "POST", "/api/v1/login", login.clone()).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, wait, _) =
+        from_address(&state, "10.1.1.5", "POST", "/api/v1/login", login.clone()).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(wait.is_some());
+    // Reads are never limited.
+    for _ in 0..20 {
+        let (s, _, _) =
+            from_address(&state, "10.1.1.1", "GET", "/api/v1/categories", Value::Null).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_database_is_503_with_retry_after_and_health_says_so() {
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
+    state.0.store.close().await;
+    for (method, uri, body) in [
+        ("GET", "/healthz", None),
+        ("GET", "/api/v1/cases", None),
+        (
+            "POST",
+            "/api/v1/cases",
+            Some(json!({"channel": "citizen", "category": "C01", "description": "d", "lon": 118.0668, "lat": 36.8128}).to_string()),
+        ),
+    ] {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if uri != "/healthz" && method == "GET" {
+            req = req.header(
+                "authorization",
+                format!("Bearer {}", common::api::test_key(tessera::auth::Role::Dispatcher)),
+            );
+        }
+        let resp = app(state.clone())
+            .oneshot(req.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{method} {uri}");
+        assert!(resp.headers().contains_key("retry-after"), "{method} {uri}");
     }
 }

@@ -37,8 +37,8 @@ fn attrs<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
 
 #[tokio::test]
 async fn pages_and_assets_come_from_this_origin_under_a_strict_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&Db::Sqlite(dir)).await;
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     for page in [
         "/",
         "/login",
@@ -155,8 +155,8 @@ async fn pages_and_assets_come_from_this_origin_under_a_strict_policy() {
 
 #[tokio::test]
 async fn a_configured_basemap_is_offered_to_the_maps_and_allowed_by_the_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&Db::Sqlite(dir)).await;
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     let (_, _, none) = get(&state, "/api/v1/map-config").await;
     assert_eq!(none, r#"{"basemap_style":null}"#);
     let b = tessera::http::web::Basemap::parse("https://tiles.example.gov.cn/style.json").unwrap();

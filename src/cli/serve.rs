@@ -21,6 +21,17 @@ pub struct Args {
     /// page requests anything from another origin.
     #[arg(long, env = "TESSERA_BASEMAP_STYLE", value_name = "URL")]
     basemap_style: Option<String>,
+    /// Reports one client address may make a minute — citizen intake, Open311 POST, media and
+    /// ratings through a tracking token (429 with Retry-After beyond it; a burst of half as
+    /// many); 0: no limit.
+    #[arg(long, env = "TESSERA_INTAKE_PER_MINUTE", default_value_t = 30)]
+    intake_per_minute: u32,
+    /// The same, per API key, signed-in account or tracking token; 0: no limit.
+    #[arg(long, env = "TESSERA_KEY_PER_MINUTE", default_value_t = 600)]
+    key_per_minute: u32,
+    /// Sign-in attempts one client address may make a minute; 0: no limit.
+    #[arg(long, env = "TESSERA_LOGIN_PER_MINUTE", default_value_t = 10)]
+    login_per_minute: u32,
     /// Largest accepted request body (a grid layer upload), MiB.
     #[arg(long, env = "TESSERA_MAX_BODY_MB", default_value_t = 64)]
     max_body_mb: usize,
@@ -98,6 +109,26 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     if let Some(b) = basemap {
         let _ = state.0.basemap.set(b);
     }
+    let _ = state.0.limiter.set(crate::http::limits::Limiter::new(
+        crate::http::limits::RateLimits {
+            intake_per_minute: a.intake_per_minute,
+            key_per_minute: a.key_per_minute,
+            login_per_minute: a.login_per_minute,
+        },
+    ));
+    {
+        // Full buckets are forgotten every minute, so memory stays bounded.
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                if let Some(l) = state.0.limiter.get() {
+                    l.forget_idle();
+                }
+            }
+        });
+    }
     crate::http::spawn_change_listener(state.clone());
     crate::http::spawn_escalation_ticker(state.clone());
     let live = state.0.live.load_full();
@@ -148,9 +179,13 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         }
     }
     drop(live);
-    axum::serve(listener, app_with_limit(state.clone(), a.max_body_mb << 20))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app_with_limit(state.clone(), a.max_body_mb << 20)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     state.0.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1197,6 +1197,7 @@ pub(crate) async fn act(
 ) -> Result<Json<CaseView>, ApiError> {
     let action: Action = serde_json::from_value(req.action)
         .map_err(|e| invalid("action", format!("action: {e}")))?;
+    check_texts(&action)?;
     let principal = &caller.0.0;
     let need = super::auth::action_permission(action.name());
     if !principal.may(need) {
@@ -1216,6 +1217,45 @@ pub(crate) async fn act(
     require_in_scope(&state, principal, &c)?;
     let c = apply(&state, c, req.version, principal.name(), action).await?;
     Ok(Json(view(&state, &c, state.now())))
+}
+
+/// The longest text an action may carry (a reply, note, reason or comment), in characters.
+pub const MAX_ACTION_TEXT_CHARS: usize = 4_000;
+
+/// Refuses an action whose text is empty where one is needed, or too long (422 naming it).
+fn check_texts(action: &Action) -> Result<(), ApiError> {
+    let (field, text, required) = match action {
+        Action::Reply { text } => ("text", Some(text.as_str()), true),
+        Action::Resolve { note } | Action::FollowUp { note } | Action::Supervise { note } => {
+            ("note", Some(note.as_str()), true)
+        }
+        Action::Return { reason }
+        | Action::Reassign { reason, .. }
+        | Action::Invalidate { reason }
+        | Action::Flag { reason } => ("reason", Some(reason.as_str()), true),
+        Action::Rate { comment, .. } => ("comment", comment.as_deref(), false),
+        Action::Triage {
+            category: Some(c), ..
+        } => ("category", Some(c.as_str()), true),
+        _ => ("", None, false),
+    };
+    let Some(text) = text else { return Ok(()) };
+    let n = text.trim().chars().count();
+    if required && n == 0 {
+        return Err(invalid(field, format!("{field} must not be empty")));
+    }
+    let max = if field == "category" {
+        32
+    } else {
+        MAX_ACTION_TEXT_CHARS
+    };
+    if n > max {
+        return Err(invalid(
+            field,
+            format!("{field} is {n} characters long; at most {max} are allowed"),
+        ));
+    }
+    Ok(())
 }
 
 /// Who read a case's full contact details, and when.

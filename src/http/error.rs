@@ -81,17 +81,74 @@ impl ApiError {
     }
 }
 
+/// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
+pub const DATABASE_RETRY_AFTER_S: u64 = 5;
+
+/// Whether a database error means the database is unavailable for now — unreachable, shutting
+/// down, out of connections or disk, busy — rather than a fault in the request or the data:
+/// such a request may succeed when retried.
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08…), operator intervention such as a
+            // shutdown (57P…), insufficient resources such as a full disk (53…). SQLite
+            // (primary result codes): BUSY 5, LOCKED 6, FULL 13, CANTOPEN 14, and the
+            // extended codes built on them.
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+                || code
+                    .parse::<i64>()
+                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 13 | 14))
+        }
+        _ => false,
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        ApiError::internal(&e)
+        match &e {
+            crate::store::StoreError::Database(d) if unavailable(d) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable; nothing was changed; try again shortly",
+                )
+                .with_details(json!({ "retry_after_s": DATABASE_RETRY_AFTER_S }))
+            }
+            _ => ApiError::internal(&e),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // 429 and 503 tell the client when to come back.
+        let wait = match self.status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Some(
+                self.details["retry_after_s"]
+                    .as_u64()
+                    .unwrap_or(DATABASE_RETRY_AFTER_S),
+            ),
+            _ => None,
+        };
         let body =
             json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(s) = wait {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(s),
+            );
+        }
+        r
     }
 }
 

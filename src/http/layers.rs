@@ -115,6 +115,44 @@ pub struct PublishResponse {
     pub published: PublishEvent,
 }
 
+/// The most grids one upload may carry (a district has a few thousand; a city's layer fits).
+pub const MAX_UPLOAD_GRIDS: usize = 200_000;
+/// The most vertices one grid may have (a real grid has tens to hundreds).
+pub const MAX_GRID_VERTICES: usize = 100_000;
+
+/// Refuses a layer over the upload limits (422 naming the feature).
+fn check_size(layer: &crate::spatial::GridLayer) -> Result<(), ApiError> {
+    if layer.grids.len() > MAX_UPLOAD_GRIDS {
+        return Err(ApiError::unprocessable(
+            "too_many_features",
+            format!(
+                "the layer has {} features; at most {MAX_UPLOAD_GRIDS} may be uploaded at once",
+                layer.grids.len()
+            ),
+        )
+        .with_details(json!({"features": layer.grids.len(), "limit": MAX_UPLOAD_GRIDS})));
+    }
+    for g in &layer.grids {
+        let n: usize = g
+            .geometry
+            .0
+            .iter()
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum();
+        if n > MAX_GRID_VERTICES {
+            return Err(ApiError::unprocessable(
+                "too_many_vertices",
+                format!(
+                    "feature {} (grid {:?}) has {n} vertices; a grid may have at most {MAX_GRID_VERTICES}",
+                    g.index, g.key
+                ),
+            )
+            .with_details(json!({"feature": g.index, "key": g.key, "vertices": n, "limit": MAX_GRID_VERTICES})));
+        }
+    }
+    Ok(())
+}
+
 /// Keys used by more than one grid, each once, sorted.
 fn repeated_keys(layer: &crate::spatial::GridLayer) -> Vec<String> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -192,6 +230,7 @@ async fn store_draft(
     by: &str,
     layer: crate::spatial::GridLayer,
 ) -> Result<LayerDetail, ApiError> {
+    check_size(&layer)?;
     let repeated = repeated_keys(&layer);
     if !repeated.is_empty() {
         let shown: Vec<&str> = repeated.iter().take(10).map(String::as_str).collect();

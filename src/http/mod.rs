@@ -13,6 +13,7 @@ pub mod error;
 mod extract;
 mod grids;
 mod layers;
+pub mod limits;
 mod locate;
 mod media;
 pub mod metrics;
@@ -124,6 +125,8 @@ pub struct App {
     /// The basemap the maps draw under the district's own layers (`serve --basemap-style`);
     /// unset: none, and no page requests anything from another origin.
     pub basemap: std::sync::OnceLock<web::Basemap>,
+    /// Rate limits on the public doors (`serve` sets them; unset: no limit).
+    pub limiter: std::sync::OnceLock<limits::Limiter>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
     pub case_events: tokio::sync::broadcast::Sender<cases::CaseChange>,
     /// The time cases run on.
@@ -185,6 +188,7 @@ impl AppState {
             case_events: tokio::sync::broadcast::channel(1024).0,
             media_dir: std::sync::OnceLock::new(),
             basemap: std::sync::OnceLock::new(),
+            limiter: std::sync::OnceLock::new(),
             clock: Clock::default(),
         })))
     }
@@ -334,6 +338,10 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            limits::throttle,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             auth::authenticate,
         ))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -342,7 +350,39 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                refuse_declared_oversize(max_body_bytes, req, next)
+            },
+        ))
         .with_state(state)
+}
+
+/// Refuses a request whose declared `Content-Length` is over the limit with 413 before any of
+/// its body is read (a body without a declared length is cut off at the limit while read).
+async fn refuse_declared_oversize(
+    limit: usize,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared.filter(|&n| n > limit as u64) {
+        return ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body declares {n} bytes; the limit is {limit} bytes (serve --max-body-mb)"
+            ),
+        )
+        .with_details(serde_json::json!({"declared_bytes": n, "limit_bytes": limit}))
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Any other path: 404 in the one error shape.

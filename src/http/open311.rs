@@ -147,6 +147,21 @@ fn error(format: Format, status: StatusCode, description: impl Into<String>) -> 
     )
 }
 
+/// Copies the `Retry-After` of a 429 or 503 onto an Open311 error answer.
+fn with_retry_after(mut r: Response, e: &ApiError) -> Response {
+    if let Some(s) = e.details["retry_after_s"]
+        .as_u64()
+        .or((e.status == StatusCode::SERVICE_UNAVAILABLE)
+            .then_some(super::error::DATABASE_RETRY_AFTER_S))
+    {
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(s),
+        );
+    }
+    r
+}
+
 fn not_found(file: &str) -> Response {
     error(
         Format::Json,
@@ -571,23 +586,32 @@ pub(crate) async fn post_request(
         .map(String::as_str)
         .unwrap_or_default();
     let allowed = if key.is_empty() {
-        false
+        None
     } else {
         match state.0.store.api_key(&token_hash(key)).await {
-            Ok(Some(k)) => k.role.may(crate::auth::Permission::SubmitCase),
-            Ok(None) => false,
+            Ok(Some(k)) => k
+                .role
+                .may(crate::auth::Permission::SubmitCase)
+                .then_some(k.name),
+            Ok(None) => None,
             Err(e) => {
-                return error(
-                    f,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ApiError::from(e).message,
-                );
+                let e = ApiError::from(e);
+                return with_retry_after(error(f, e.status, e.message.clone()), &e);
             }
         }
     };
-    if !allowed {
+    let Some(key_name) = allowed else {
         tracing::warn!("denied: Open311 POST without a valid api_key");
         return error(f, StatusCode::FORBIDDEN, "api_key is missing or not valid");
+    };
+    // Each key has its own bucket too (the address's was taken by the middleware).
+    if let Some(Err(e)) = state
+        .0
+        .limiter
+        .get()
+        .map(|l| l.key(&format!("key:{key_name}")))
+    {
+        return with_retry_after(error(f, e.status, e.message.clone()), &e);
     }
     let get = |k: &str| {
         fields
