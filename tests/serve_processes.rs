@@ -533,3 +533,271 @@ fn the_sla_policy_file_sets_the_clock_and_a_bad_one_stops_start_up() {
         "{err}"
     );
 }
+
+/// One request that may fail (the server may be down): status and JSON body, or the error.
+fn try_http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    extra: &str,
+) -> std::io::Result<(u16, Value)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no headers"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
+
+/// Every case of the server, as the dispatcher lists them.
+fn all_cases(addr: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for page in 1.. {
+        let (s, v) = http(
+            addr,
+            "GET",
+            &format!("/api/v1/cases?per_page=500&page={page}"),
+            "",
+        );
+        assert_eq!(s, 200, "{v}");
+        let cases = v["cases"].as_array().unwrap().clone();
+        let done = cases.len() < 500;
+        out.extend(cases);
+        if done {
+            break;
+        }
+    }
+    out
+}
+
+/// Clients report cases (each with its own Idempotency-Key, retried until answered) while
+/// `disturb` runs; answers the acknowledged (key, case id) pairs.
+fn report_while(
+    addr: &std::sync::Arc<std::sync::Mutex<String>>,
+    clients: usize,
+    each: usize,
+    tag: &str,
+    disturb: impl FnOnce(),
+) -> Vec<(String, i64, Instant)> {
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let threads: Vec<_> = (0..clients)
+        .map(|t| {
+            let (addr, acked, tag) = (addr.clone(), acked.clone(), tag.to_string());
+            std::thread::spawn(move || {
+                for i in 0..each {
+                    let key = format!("{tag}-{t}-{i}");
+                    let body = serde_json::json!({"channel": "citizen", "category": "C01",
+                        "description": format!("{tag} {key}"), "lon": 118.0668, "lat": 36.8128})
+                    .to_string();
+                    let deadline = Instant::now() + Duration::from_secs(120);
+                    loop {
+                        let a = addr.lock().unwrap().clone();
+                        let r = try_http(
+                            &a,
+                            "POST",
+                            "/api/v1/cases",
+                            &body,
+                            &format!("Idempotency-Key: {key}\r\n"),
+                        );
+                        if let Ok((200 | 201, v)) = &r {
+                            acked.lock().unwrap().push((
+                                key.clone(),
+                                v["id"].as_i64().unwrap(),
+                                Instant::now(),
+                            ));
+                            // Paced, so the reports span the disturbance.
+                            std::thread::sleep(Duration::from_millis(25));
+                            break;
+                        }
+                        assert!(Instant::now() < deadline, "{key} never acknowledged: {r:?}");
+                        std::thread::sleep(Duration::from_millis(30));
+                    }
+                }
+            })
+        })
+        .collect();
+    disturb();
+    for t in threads {
+        t.join().unwrap();
+    }
+    std::sync::Arc::try_unwrap(acked)
+        .unwrap()
+        .into_inner()
+        .unwrap()
+}
+
+/// `serve` without rate limits (the clients here are many on one address).
+fn unlimited(dir: &Path, url: Option<&str>) -> Command {
+    let mut cmd = serve_command(dir);
+    cmd.args(["--intake-per-minute", "0", "--key-per-minute", "0"]);
+    if let Some(u) = url {
+        cmd.env("DATABASE_URL", u);
+    }
+    cmd
+}
+
+fn crash_and_restart(url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = std::sync::Arc::new(std::sync::Mutex::new(start(unlimited(dir.path(), url))));
+    let addr = std::sync::Arc::new(std::sync::Mutex::new(server.lock().unwrap().addr.clone()));
+    let (s2, a2, d) = (server.clone(), addr.clone(), dir.path().to_path_buf());
+    let kills = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let k2 = kills.clone();
+    let acked = report_while(&addr, 6, 40, "crash", move || {
+        for round in 0..4 {
+            std::thread::sleep(Duration::from_millis(400 + 150 * round));
+            let mut s = s2.lock().unwrap();
+            k2.lock().unwrap().push(Instant::now());
+            // SIGKILL: no shutdown, no flush.
+            s.child.kill().unwrap();
+            s.child.wait().unwrap();
+            *s = start_plain(unlimited(&d, url));
+            KEYS.lock()
+                .unwrap()
+                .push((s.addr.clone(), make_keys(&unlimited(&d, url))));
+            *a2.lock().unwrap() = s.addr.clone();
+        }
+    });
+    assert_eq!(acked.len(), 240);
+    // The kills fell among the reports.
+    let kills = kills.lock().unwrap().clone();
+    let between = acked
+        .iter()
+        .filter(|(_, _, at)| *at > kills[0] && *at < kills[3])
+        .count();
+    assert!(
+        between > 0,
+        "no report was acknowledged between the first and last kill"
+    );
+    assert!(acked.iter().any(|(_, _, at)| *at > kills[3]));
+    let a = addr.lock().unwrap().clone();
+    let cases = all_cases(&a);
+    // Every acknowledged report exists exactly once, under the id it was answered with.
+    for (key, id, _) in &acked {
+        let found: Vec<&Value> = cases
+            .iter()
+            .filter(|c| c["report"]["description"] == format!("crash {key}"))
+            .collect();
+        assert_eq!(found.len(), 1, "{key}: {} cases", found.len());
+        assert_eq!(found[0]["id"], *id, "{key}");
+    }
+    // With all its events: its submission is event 1.
+    for (key, id, _) in acked.iter().step_by(17) {
+        let (s, c) = http(&a, "GET", &format!("/api/v1/cases/{id}"), "");
+        assert_eq!(s, 200, "{c}");
+        let t = c["timeline"].as_array().unwrap();
+        assert_eq!(
+            (t[0]["seq"].as_i64(), t[0]["action"]["action"].as_str()),
+            (Some(1), Some("submit")),
+            "{key}"
+        );
+        assert_eq!(c["version"].as_i64(), Some(t.len() as i64), "{key}");
+    }
+    drop(server);
+}
+
+#[test]
+fn cases_acknowledged_survive_sigkill_exactly_once_on_sqlite() {
+    crash_and_restart(None);
+}
+
+#[test]
+fn cases_acknowledged_survive_sigkill_exactly_once_on_postgis() {
+    let Some(admin) =
+        common::postgres_admin_url("cases_acknowledged_survive_sigkill_exactly_once_on_postgis")
+    else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(common::fresh_pg_database(&admin));
+    crash_and_restart(Some(&url));
+}
+
+#[test]
+fn a_backup_taken_under_intake_restores_every_acknowledged_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(unlimited(dir.path(), None));
+    let addr = std::sync::Arc::new(std::sync::Mutex::new(server.addr.clone()));
+    let backup = dir.path().join("backups/tessera-backup.db");
+    let taken = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (d, b, t) = (dir.path().to_path_buf(), backup.clone(), taken.clone());
+    let acked = report_while(&addr, 4, 60, "backup", move || {
+        std::thread::sleep(Duration::from_millis(800));
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["backup", "--out"])
+            .arg(&b)
+            .arg("--data-dir")
+            .arg(&d)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cases"));
+        *t.lock().unwrap() = Some(started);
+    });
+    let started = taken.lock().unwrap().expect("the backup ran");
+    drop(server);
+    // Restored into a fresh folder, served from there.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(fresh.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second restore over it is refused without --replace.
+    let again = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(fresh.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--replace"));
+    let restored = start(serve_command(fresh.path()));
+    let cases = all_cases(&restored.addr);
+    let before: Vec<_> = acked.iter().filter(|(_, _, at)| *at < started).collect();
+    assert!(
+        !before.is_empty(),
+        "some reports were acknowledged before the backup"
+    );
+    for (key, id, _) in &before {
+        assert!(
+            cases
+                .iter()
+                .any(|c| c["id"] == *id && c["report"]["description"] == format!("backup {key}")),
+            "{key} (case {id}) was acknowledged before the backup but is not in it"
+        );
+    }
+    // Nothing half-written: every case in the backup has its submission.
+    let (s, h) = http(&restored.addr, "GET", "/healthz", "");
+    assert_eq!((s, h["index"]["grids"].as_u64()), (200, Some(1466)), "{h}");
+}

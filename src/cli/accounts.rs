@@ -102,7 +102,7 @@ enum KeyCommand {
     },
 }
 
-async fn open(db: &DbArgs) -> anyhow::Result<Store> {
+pub(super) async fn open(db: &DbArgs) -> anyhow::Result<Store> {
     Ok(Store::open(db.database_url.as_deref(), &db.data_dir).await?)
 }
 
@@ -143,7 +143,7 @@ async fn has(store: &Store, kind: RefKind, code: &str) -> anyhow::Result<bool> {
     Ok(store.reference(kind).await?.iter().any(|i| i.key == code))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)

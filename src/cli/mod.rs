@@ -4,6 +4,7 @@
 //! input or bad arguments.
 
 mod accounts;
+mod backup;
 mod demo;
 mod locate;
 mod points;
@@ -43,6 +44,10 @@ pub enum Command {
     /// API keys for integrations (create).
     #[command(name = "api-key")]
     ApiKey(accounts::KeyArgs),
+    /// Copy the embedded database while the service runs (SQLite's online backup API).
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the embedded database (the service stopped).
+    Restore(backup::RestoreArgs),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -55,6 +60,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::User(a) => accounts::run_user(a),
         Command::ApiKey(a) => accounts::run_key(a),
+        Command::Backup(a) => backup::run_backup(a),
+        Command::Restore(a) => backup::run_restore(a),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audits;
+pub mod backup;
 pub mod cases;
 pub mod postgres;
 mod sqlite;
