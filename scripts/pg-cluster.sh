@@ -3,6 +3,8 @@
 # free port on 127.0.0.1.
 #   scripts/pg-cluster.sh start DIR   # initdb + pg_ctl start; prints the admin URL on stdout
 #   scripts/pg-cluster.sh stop DIR    # pg_ctl stop and remove DIR
+#   scripts/pg-cluster.sh pause DIR   # stop at once (as a crash would), keeping the data
+#   scripts/pg-cluster.sh resume DIR  # start again on the same port
 # Installs postgresql-15-postgis-3 (Debian) when PostGIS is missing.
 set -euo pipefail
 cmd=${1:?start|stop}
@@ -44,8 +46,18 @@ start)
     as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
     say "PostgreSQL 15 on 127.0.0.1:$port (data in $dir)"
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+pause)
+    as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >&2
+    ;;
+resume)
+    port=$(cat "$dir/port")
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
+        || { cat "$dir/server.log" >&2; exit 1; }
     ;;
 stop)
     if [[ -d $dir/data ]]; then

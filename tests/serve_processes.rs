@@ -801,3 +801,243 @@ fn a_backup_taken_under_intake_restores_every_acknowledged_case() {
     let (s, h) = http(&restored.addr, "GET", "/healthz", "");
     assert_eq!((s, h["index"]["grids"].as_u64()), (200, Some(1466)), "{h}");
 }
+
+/// `scripts/pg-cluster.sh CMD DIR`.
+fn pg_cluster(cmd: &str, dir: &Path) -> String {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/pg-cluster.sh"))
+        .arg(cmd)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pg-cluster.sh {cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Status and `Retry-After` of one request.
+fn status_and_wait(addr: &str, method: &str, path: &str, body: &str) -> (u16, Option<String>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let wait = head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("retry-after:")
+            .map(|v| v.trim().to_string())
+    });
+    (status, wait)
+}
+
+#[test]
+fn when_postgis_goes_away_requests_get_503_and_the_service_recovers_by_itself() {
+    // Its own cluster, so stopping it disturbs no other test.
+    if common::postgres_admin_url("when_postgis_goes_away_requests_get_503").is_none() {
+        return;
+    }
+    let pg = tempfile::tempdir().unwrap();
+    let cluster = pg.path().join("c");
+    let admin = pg_cluster("start", &cluster);
+    struct Stop(PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = Command::new("bash")
+                .arg(root().join("scripts/pg-cluster.sh"))
+                .arg("stop")
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _stop = Stop(cluster.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(unlimited(dir.path(), Some(&admin)));
+    let report = r#"{"channel": "citizen", "category": "C01", "description": "before", "lon": 118.0668, "lat": 36.8128}"#;
+    let (s, before) = http(&server.addr, "POST", "/api/v1/cases", report);
+    assert_eq!(s, 201, "{before}");
+    pg_cluster("pause", &cluster);
+    // Reads that need the database, writes and the health check: 503 with Retry-After.
+    for (method, path, body) in [
+        ("GET", "/healthz", ""),
+        ("POST", "/api/v1/cases", report),
+        (
+            "GET",
+            &format!(
+                "/api/v1/track/{}",
+                before["tracking_token"].as_str().unwrap()
+            ) as &str,
+            "",
+        ),
+    ] {
+        let (s, wait) = status_and_wait(&server.addr, method, path, body);
+        assert_eq!(s, 503, "{method} {path}");
+        assert!(wait.is_some(), "{method} {path}: no Retry-After");
+    }
+    // Locating a pin needs only the index in memory: it still answers.
+    let (s, _) = status_and_wait(
+        &server.addr,
+        "GET",
+        "/api/v1/locate?lon=118.05&lat=36.81",
+        "",
+    );
+    assert_eq!(s, 200);
+    pg_cluster("resume", &cluster);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, _) = status_and_wait(&server.addr, "GET", "/healthz", "");
+        if s == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not recovered 30 s after the database came back"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (s, after) = http(&server.addr, "POST", "/api/v1/cases", report);
+    assert_eq!(s, 201, "{after}");
+    let (s, c) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/cases/{}", before["id"]),
+        "",
+    );
+    assert_eq!(
+        (s, c["ticket"].clone()),
+        (200, before["ticket"].clone()),
+        "{c}"
+    );
+}
+
+#[test]
+fn an_unwritable_or_full_data_dir_stops_start_up_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = serve_command(&file.join("data"))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("cannot create") && err.contains("a-file"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // A 1 MiB file system fills while the district is seeded; a read-only one cannot be written.
+    let small = dir.path().join("small");
+    std::fs::create_dir_all(&small).unwrap();
+    for (opts, expect) in [("size=1m", "full"), ("size=1m,ro", "read-only")] {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(&small)
+            .output();
+        if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: the full and read-only data folder cases (mount -t tmpfs needs root) ***\n"
+            );
+            return;
+        }
+        let out = serve_command(&small.join("data"))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let _ = Command::new("umount").arg(&small).status();
+        let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(!out.status.success(), "{opts}: started");
+        assert!(err.contains(expect), "{opts}: {err}");
+        assert!(!err.contains("panicked"), "{opts}: {err}");
+    }
+}
+
+/// Publishes are killed at varying moments; after each restart the service serves a whole
+/// layer — the old or the new, never a mix — and it is the layer of the last recorded publish.
+fn publish_across_kills(url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(unlimited(dir.path(), url));
+    for round in 0..3u64 {
+        let suffix = format!("-k{round}");
+        let (s, v) = http(
+            &server.addr,
+            "POST",
+            &format!("/api/v1/layers?name=k{round}"),
+            &suffixed_layer(&suffix),
+        );
+        assert_eq!(s, 201, "{v}");
+        let id = v["layer"]["id"].as_i64().unwrap();
+        let addr = server.addr.clone();
+        let key = key_for(&addr, "POST", &format!("/api/v1/layers/{id}/publish"), "").unwrap();
+        let publishing = std::thread::spawn(move || {
+            try_http(
+                &addr,
+                "POST",
+                &format!("/api/v1/layers/{id}/publish"),
+                "",
+                &format!("Authorization: Bearer {key}\r\n"),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(5 + 40 * round));
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let answered = publishing.join().unwrap();
+        server = start(unlimited(dir.path(), url));
+        let (_, layers) = http(&server.addr, "GET", "/api/v1/layers", "");
+        let recorded = layers["publishes"][0]["layer_id"].as_i64().unwrap();
+        if let Ok((200, _)) = answered {
+            assert_eq!(recorded, id, "an acknowledged publish was lost");
+        }
+        let (_, h) = http(&server.addr, "GET", "/healthz", "");
+        assert_eq!(h["index"]["layer"].as_i64(), Some(recorded), "{h}");
+        assert_eq!(h["index"]["grids"], 1466, "{h}");
+        let (_, grids) = http(&server.addr, "GET", "/api/v1/grids", "");
+        let codes: Vec<&str> = grids["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["code"].as_str().unwrap())
+            .collect();
+        let new = codes.iter().filter(|c| c.ends_with(&suffix)).count();
+        assert!(
+            new == 0 || new == codes.len(),
+            "half a layer served: {new} of {} grids new",
+            codes.len()
+        );
+        assert_eq!(new == codes.len(), recorded == id);
+    }
+}
+
+#[test]
+fn a_publish_killed_midway_leaves_the_old_layer_or_the_new_never_half_on_sqlite() {
+    publish_across_kills(None);
+}
+
+#[test]
+fn a_publish_killed_midway_leaves_the_old_layer_or_the_new_never_half_on_postgis() {
+    let Some(admin) = common::postgres_admin_url("a_publish_killed_midway_on_postgis") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(common::fresh_pg_database(&admin));
+    publish_across_kills(Some(&url));
+}
