@@ -314,3 +314,176 @@ fn seamless_lattices_validate_clean() {
         assert!(area_m2(&u) > 0.0);
     }
 }
+
+// The parsers of outside input (the same as the fuzz targets in fuzz/): whatever they are
+// given, they answer a value or an error, never a panic; and what they accept is sane.
+
+/// JSON-ish text: valid JSON of the shapes the parsers look for, or such text cut short or
+/// spliced with noise.
+fn jsonish() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("null".to_string()),
+        any::<bool>().prop_map(|b| b.to_string()),
+        any::<f64>().prop_map(|x| if x.is_finite() {
+            x.to_string()
+        } else {
+            "1e400".into()
+        }),
+        "[a-zA-Z_0-9 ]{0,12}".prop_map(|s| format!("{s:?}")),
+        Just(r#""Feature""#.to_string()),
+        Just(r#""Polygon""#.to_string()),
+        Just(r#""MultiPolygon""#.to_string()),
+        Just(r#""FeatureCollection""#.to_string()),
+    ];
+    let value = leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec(
+                (
+                    prop_oneof![
+                        Just("type"),
+                        Just("features"),
+                        Just("geometry"),
+                        Just("coordinates"),
+                        Just("properties"),
+                        Just("code"),
+                        Just("id"),
+                        Just("channel"),
+                        Just("category"),
+                        Just("description"),
+                        Just("lon"),
+                        Just("lat"),
+                        Just("crs"),
+                        Just("contact"),
+                        Just("address"),
+                        Just("external_ticket")
+                    ],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|kv| format!(
+                "{{{}}}",
+                kv.iter()
+                    .map(|(k, v)| format!("\"{k}\":{v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+        ]
+    });
+    (value, any::<u16>(), "[\\x00-\\x7f]{0,4}").prop_map(|(v, cut, noise)| match cut % 4 {
+        0 => v,
+        1 => v.chars().take(usize::from(cut) % (v.len() + 1)).collect(),
+        2 => format!("{noise}{v}"),
+        _ => {
+            let at = usize::from(cut) % (v.len() + 1);
+            let at = (0..=at).rev().find(|&i| v.is_char_boundary(i)).unwrap_or(0);
+            format!("{}{noise}{}", &v[..at], &v[at..])
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn layer_import_never_panics(text in jsonish()) {
+        use tessera::spatial::layer::{KeySource, read_layer};
+        if let Ok(layer) = read_layer(&text, &KeySource::Default) {
+            for g in &layer.grids {
+                for p in &g.geometry.0 {
+                    prop_assert!(p.exterior().0.iter().all(|c| c.x.is_finite() && c.y.is_finite()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn case_json_never_panics_and_accepts_only_real_pins(text in jsonish()) {
+        if let Ok(req) = tessera::http::cases::read_report(text.as_bytes()) {
+            if let (Some(lon), Some(lat)) = (req.lon, req.lat) {
+                prop_assert!(lon.abs() <= 180.0 && lat.abs() <= 90.0);
+            }
+            prop_assert!(!req.description.trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn open311_forms_never_panic(
+        pairs in prop::collection::vec(
+            (prop_oneof![
+                prop::sample::select(vec!["service_code", "lat", "long", "attribute[crs]",
+                    "description", "phone", "address_string"]).prop_map(str::to_string),
+                "[a-z%&=]{0,6}"
+            ],
+             "[\\x00-\\x7f%&=+]{0,16}"),
+            0..8),
+        raw in "[\\x00-\\xff]{0,40}",
+    ) {
+        use tessera::http::open311::{case_request, read_form};
+        let form: String = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        for body in [form.as_bytes(), raw.as_bytes()] {
+            if let Ok(fields) = read_form(body)
+                && let Ok(req) = case_request(&fields)
+            {
+                prop_assert!(req.lat.is_none_or(f64::is_finite) && req.lon.is_none_or(f64::is_finite));
+                let _ = tessera::http::cases::check_report(&req);
+            }
+        }
+    }
+
+    #[test]
+    fn csv_points_never_panic_and_read_back_what_was_written(
+        pts in prop::collection::vec((-180.0f64..=180.0, -90.0f64..=90.0), 0..20),
+        noise in "[\\x00-\\x7f]{0,30}",
+    ) {
+        use tessera::cli::points::read_points;
+        let text: String = pts.iter().map(|(x, y)| format!("{x},{y}\n")).collect();
+        let read = read_points(&format!("lon,lat\n{text}")).unwrap();
+        prop_assert_eq!(read.at.len(), pts.len());
+        for (c, (x, y)) in read.at.iter().zip(&pts) {
+            prop_assert_eq!((c.x, c.y), (*x, *y));
+        }
+        let _ = read_points(&format!("{text}{noise}"));
+        let _ = read_points(&noise);
+    }
+}
+
+/// The fuzzers' corpus (`fuzz/corpus/`) replayed through the same parsers: every input the
+/// fuzzers kept is a regression test.
+#[test]
+fn the_fuzz_corpus_replays_without_a_panic() {
+    use tessera::spatial::layer::{KeySource, read_layer};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut n = 0;
+    for target in ["layer_geojson", "case_json", "open311_form", "points_csv"] {
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            n += 1;
+            match target {
+                "layer_geojson" => {
+                    if let Ok(layer) =
+                        read_layer(&String::from_utf8_lossy(&data), &KeySource::Default)
+                        && layer.grids.len() <= 32
+                    {
+                        let _ = validate_coverage(&layer, &CoverageOptions::default());
+                    }
+                }
+                "case_json" => {
+                    let _ = tessera::http::cases::read_report(&data);
+                }
+                "open311_form" => {
+                    if let Ok(f) = tessera::http::open311::read_form(&data)
+                        && let Ok(r) = tessera::http::open311::case_request(&f)
+                    {
+                        let _ = tessera::http::cases::check_report(&r);
+                    }
+                }
+                _ => {
+                    let _ = tessera::cli::points::read_points(&String::from_utf8_lossy(&data));
+                }
+            }
+        }
+    }
+    assert!(n > 100, "the corpus is there ({n} inputs)");
+}

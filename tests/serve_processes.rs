@@ -1041,3 +1041,119 @@ fn a_publish_killed_midway_leaves_the_old_layer_or_the_new_never_half_on_postgis
     let url = rt.block_on(common::fresh_pg_database(&admin));
     publish_across_kills(Some(&url));
 }
+
+#[test]
+fn logs_carry_no_phone_name_password_key_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = unlimited(dir.path(), None);
+    cmd.env("RUST_LOG", "debug,sqlx=info")
+        .stderr(Stdio::piped());
+    let keys = make_keys(&cmd);
+    let mut child = cmd.spawn().unwrap();
+    // The log is drained from the start, so the server never waits on a full pipe.
+    let err = child.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = BufReader::new(err).read_to_string(&mut s);
+        s
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first.split("http://").nth(1).unwrap().trim().to_string();
+    let out = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<String>>());
+    let server = Server { child, addr };
+    KEYS.lock()
+        .unwrap()
+        .push((server.addr.clone(), keys.clone()));
+    let (phone, name) = ("13912345678", "王秘密");
+    let (s, c) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/cases",
+        &serde_json::json!({"channel": "citizen", "category": "C01", "description": "路灯不亮",
+            "lon": 118.0668, "lat": 36.8128, "contact": {"name": name, "phone": phone}})
+        .to_string(),
+    );
+    assert_eq!(s, 201, "{c}");
+    let token = c["tracking_token"].as_str().unwrap().to_string();
+    let (s, _) = http(&server.addr, "GET", &format!("/api/v1/track/{token}"), "");
+    assert_eq!(s, 200);
+    // A dispatcher reads the full contact; a wrong password and a wrong key are refused.
+    let (s, _) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/cases/{}", c["id"]),
+        "",
+    );
+    assert_eq!(s, 200);
+    let password = "wrong but secret password";
+    let (s, _) = try_http(
+        &server.addr,
+        "POST",
+        "/api/v1/login",
+        &serde_json::json!({"name": "demo-dispatcher", "password": password}).to_string(),
+        "",
+    )
+    .unwrap();
+    assert_eq!(s, 401);
+    let (s, _) = try_http(
+        &server.addr,
+        "GET",
+        "/api/v1/cases",
+        "",
+        "Authorization: Bearer tsk_not_a_real_key_0123456789\r\n",
+    )
+    .unwrap();
+    assert_eq!(s, 401);
+    // Open311 with a phone and a name.
+    let integration = keys
+        .iter()
+        .find(|(r, _)| *r == tessera::auth::Role::Integration)
+        .unwrap()
+        .1
+        .clone();
+    let form = format!(
+        "api_key={integration}&service_code=C01&lat=36.8128&long=118.0668&description=x&first_name=%E7%A7%98&last_name=%E7%8E%8B&phone={phone}"
+    );
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        s,
+        "POST /open311/v2/requests.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    assert!(buf.starts_with("HTTP/1.1 201"), "{buf}");
+    let pid = server.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    drop(server);
+    let log = log.join().unwrap();
+    let demo_passwords: Vec<String> = out
+        .join()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.split("password ").nth(1).map(|p| p.trim().to_string()))
+        .collect();
+    assert!(!demo_passwords.is_empty(), "the demo accounts were printed");
+    assert!(
+        log.contains("case action") || log.contains("INFO"),
+        "the log was captured"
+    );
+    for secret in [
+        phone,
+        name,
+        "王",
+        password,
+        "tsk_not_a_real_key",
+        &token,
+        &integration,
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain(keys.iter().map(|(_, k)| k.clone()))
+    .chain(demo_passwords)
+    {
+        assert!(!log.contains(&secret), "the log carries {secret:?}");
+    }
+}

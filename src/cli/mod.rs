@@ -7,7 +7,7 @@ mod accounts;
 mod backup;
 mod demo;
 mod locate;
-mod points;
+pub mod points;
 mod progress;
 mod repair;
 mod serve;

@@ -877,29 +877,12 @@ pub(crate) async fn create(
     ))
 }
 
-/// Takes in a report at the engine's time ([`AppState::now`]): checks it, locates and routes
-/// it, stores it (once per idempotency `key`) and gathers it into a mass incident when the
-/// incident rule says so. Returns the case and whether it was created (false: `key` was seen
-/// before and its case is answered). Errors name the field that was refused.
-pub(crate) async fn submit(
-    state: &AppState,
-    key: Option<String>,
-    req: NewCaseRequest,
-) -> Result<(StoredCase, bool), ApiError> {
-    let refs = state.0.refs.load_full();
-    let category = refs
-        .list(RefKind::Categories)
-        .iter()
-        .find(|c| c.key == req.category)
-        .ok_or_else(|| {
-            invalid(
-                "category",
-                format!(
-                    "unknown category {:?}; see /api/v1/categories",
-                    req.category
-                ),
-            )
-        })?;
+/// Checks a report's fields (all but the category, which needs the district's catalogue):
+/// the description's length, a pin both given and a WGS 84-sized lon/lat, what each channel
+/// needs (citizen and patrol a pin; hotline its work order number; the others a pin or an
+/// address) and the lengths of the other texts. Answers the pin; errors are 422 naming the
+/// field.
+pub fn check_report(req: &NewCaseRequest) -> Result<Option<(f64, f64)>, ApiError> {
     let chars = req.description.trim().chars().count();
     if chars == 0 || chars > MAX_DESCRIPTION_CHARS {
         return Err(invalid(
@@ -976,6 +959,7 @@ pub(crate) async fn submit(
             req.contact.as_ref().and_then(|c| c.phone.as_deref()),
             32,
         ),
+        ("media_url", req.media_url.as_deref(), 2_000),
     ] {
         if v.is_some_and(|v| v.chars().count() > max) {
             return Err(invalid(
@@ -985,6 +969,52 @@ pub(crate) async fn submit(
         }
     }
 
+    Ok(pin)
+}
+
+/// Reads a `POST /api/v1/cases` body (JSON) and checks it as intake does (see
+/// [`check_report`]): 400 for what is not JSON, 422 naming the field otherwise.
+pub fn read_report(body: &[u8]) -> Result<NewCaseRequest, ApiError> {
+    let req: NewCaseRequest = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            invalid("body", format!("report: {e}"))
+        } else {
+            ApiError::bad_request("invalid_json", format!("report: {e}"))
+        }
+    })?;
+    check_report(&req)?;
+    Ok(req)
+}
+
+/// Takes in a report at the engine's time ([`AppState::now`]): checks it, locates and routes
+/// it, stores it (once per idempotency `key`) and gathers it into a mass incident when the
+/// incident rule says so. Returns the case and whether it was created (false: `key` was seen
+/// before and its case is answered). Errors name the field that was refused.
+pub(crate) async fn submit(
+    state: &AppState,
+    key: Option<String>,
+    req: NewCaseRequest,
+) -> Result<(StoredCase, bool), ApiError> {
+    let refs = state.0.refs.load_full();
+    let category = refs
+        .list(RefKind::Categories)
+        .iter()
+        .find(|c| c.key == req.category)
+        .ok_or_else(|| {
+            invalid(
+                "category",
+                format!(
+                    "unknown category {:?}; see /api/v1/categories",
+                    req.category
+                ),
+            )
+        })?;
+    let pin = check_report(&req)?;
+    let address = req
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     let now = state.now();
     // Where it is, and who owns it.
     let live = state.0.live.load_full();

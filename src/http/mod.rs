@@ -7,7 +7,7 @@
 
 mod audits;
 pub mod auth;
-pub(crate) mod cases;
+pub mod cases;
 mod district;
 pub mod error;
 mod extract;
@@ -17,7 +17,7 @@ pub mod limits;
 mod locate;
 mod media;
 pub mod metrics;
-mod open311;
+pub mod open311;
 pub mod openapi;
 pub mod refs;
 pub mod web;
@@ -355,7 +355,27 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
                 refuse_declared_oversize(max_body_bytes, req, next)
             },
         ))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Every answer, API and errors included, carries `X-Content-Type-Options: nosniff`,
+/// `Referrer-Policy: no-referrer` and a Content-Security-Policy (the pages' own, with their
+/// basemap origin, is kept; anything else gets the strict page policy).
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(web::CSP));
+    r
 }
 
 /// Refuses a request whose declared `Content-Length` is over the limit with 413 before any of

@@ -147,6 +147,68 @@ fn error(format: Format, status: StatusCode, description: impl Into<String>) -> 
     )
 }
 
+/// Reads a form-encoded GeoReport v2 body into its fields (a repeated field keeps the last
+/// value). Errors say what is wrong with the body.
+pub fn read_form(body: &[u8]) -> Result<HashMap<String, String>, String> {
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| format!("form body: {e}"))?;
+    Ok(form.into_iter().collect())
+}
+
+/// The case a GeoReport v2 POST asks for: `service_code` (required), `lat`/`long` (numbers,
+/// in `attribute[crs]`: wgs84, gcj02 or bd09), `address_string`, `description`, the citizen's
+/// `first_name`/`last_name`/`phone`, `media_url` and `attribute[external_ticket]` (a 12345
+/// work order: then the channel is `hotline`). Errors name the field.
+pub fn case_request(fields: &HashMap<String, String>) -> Result<NewCaseRequest, String> {
+    let get = |k: &str| {
+        fields
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let code = get("service_code").ok_or("service_code is required")?;
+    let num = |k: &str| -> Result<Option<f64>, String> {
+        match get(k) {
+            None => Ok(None),
+            Some(v) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(format!("{k} {v:?} is not a number")),
+            },
+        }
+    };
+    let (lat, lon) = (num("lat")?, num("long")?);
+    let crs = match get("attribute[crs]").as_deref() {
+        None => Crs::Wgs84,
+        Some(s) => s
+            .parse::<Crs>()
+            .map_err(|_| format!("attribute[crs] {s:?}: wgs84, gcj02 or bd09"))?,
+    };
+    let ticket = get("attribute[external_ticket]");
+    let name = match (get("last_name"), get("first_name")) {
+        (Some(l), Some(fi)) => Some(format!("{l}{fi}")),
+        (a, b) => a.or(b),
+    };
+    let phone = get("phone");
+    Ok(NewCaseRequest {
+        channel: if ticket.is_some() {
+            Channel::Hotline
+        } else {
+            Channel::Open311
+        },
+        category: code,
+        description: get("description").unwrap_or_default(),
+        lon,
+        lat,
+        crs,
+        address: get("address_string"),
+        external_ticket: ticket,
+        operator: None,
+        reporter: None,
+        contact: (name.is_some() || phone.is_some()).then_some(Contact { name, phone }),
+        media_url: get("media_url"),
+    })
+}
+
 /// Copies the `Retry-After` of a 429 or 503 onto an Open311 error answer.
 fn with_retry_after(mut r: Response, e: &ApiError) -> Response {
     if let Some(s) = e.details["retry_after_s"]
@@ -572,14 +634,10 @@ pub(crate) async fn post_request(
     let Some(("requests", f)) = split(&file) else {
         return not_found(&file);
     };
-    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+    let fields = match read_form(&body) {
         Ok(v) => v,
-        Err(e) => return error(f, StatusCode::BAD_REQUEST, format!("form body: {e}")),
+        Err(m) => return error(f, StatusCode::BAD_REQUEST, m),
     };
-    let mut fields: HashMap<String, String> = HashMap::new();
-    for (k, v) in form {
-        fields.insert(k, v);
-    }
     // The key first: no key, no request.
     let key = fields
         .get("api_key")
@@ -613,64 +671,9 @@ pub(crate) async fn post_request(
     {
         return with_retry_after(error(f, e.status, e.message.clone()), &e);
     }
-    let get = |k: &str| {
-        fields
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let Some(code) = get("service_code") else {
-        return error(f, StatusCode::BAD_REQUEST, "service_code is required");
-    };
-    let num = |k: &str| -> Result<Option<f64>, String> {
-        match get(k) {
-            None => Ok(None),
-            Some(v) => v
-                .parse::<f64>()
-                .map(Some)
-                .map_err(|_| format!("{k} {v:?} is not a number")),
-        }
-    };
-    let (lat, lon) = match (num("lat"), num("long")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(m), _) | (_, Err(m)) => return error(f, StatusCode::BAD_REQUEST, m),
-    };
-    let crs = match get("attribute[crs]").as_deref() {
-        None => Crs::Wgs84,
-        Some(s) => match s.parse::<Crs>() {
-            Ok(c) => c,
-            Err(_) => {
-                return error(
-                    f,
-                    StatusCode::BAD_REQUEST,
-                    format!("attribute[crs] {s:?}: wgs84, gcj02 or bd09"),
-                );
-            }
-        },
-    };
-    let ticket = get("attribute[external_ticket]");
-    let name = match (get("last_name"), get("first_name")) {
-        (Some(l), Some(fi)) => Some(format!("{l}{fi}")),
-        (a, b) => a.or(b),
-    };
-    let phone = get("phone");
-    let req = NewCaseRequest {
-        channel: if ticket.is_some() {
-            Channel::Hotline
-        } else {
-            Channel::Open311
-        },
-        category: code,
-        description: get("description").unwrap_or_default(),
-        lon,
-        lat,
-        crs,
-        address: get("address_string"),
-        external_ticket: ticket,
-        operator: None,
-        reporter: None,
-        contact: (name.is_some() || phone.is_some()).then_some(Contact { name, phone }),
-        media_url: get("media_url"),
+    let req = match case_request(&fields) {
+        Ok(r) => r,
+        Err(m) => return error(f, StatusCode::BAD_REQUEST, m),
     };
     let idem = headers
         .get("idempotency-key")
