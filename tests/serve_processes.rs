@@ -1143,7 +1143,6 @@ fn logs_carry_no_phone_name_password_key_or_token() {
     for secret in [
         phone,
         name,
-        "王",
         password,
         "tsk_not_a_real_key",
         &token,
