@@ -508,3 +508,40 @@ fn locate_reads_csv_by_its_header_and_refuses_ragged_rows() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("line 2"));
 }
+
+#[test]
+fn demo_coverage_writes_n_seamless_grids_the_same_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.geojson");
+    for (file, seed) in [(&a, "7"), (&dir.path().join("b.geojson"), "7")] {
+        let out = bin()
+            .args(["demo", "coverage", "--grids", "1234", "--seed", seed, "-o"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("1234 grids"));
+    }
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert_eq!(
+        text,
+        std::fs::read_to_string(dir.path().join("b.geojson")).unwrap()
+    );
+    let layer = tessera::spatial::read_layer(&text, &Default::default()).unwrap();
+    assert_eq!(layer.grids.len(), 1234);
+    let out = bin().args(["validate"]).arg(&a).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let zero = bin()
+        .args(["demo", "coverage", "--grids", "0"])
+        .output()
+        .unwrap();
+    assert!(!zero.status.success());
+}

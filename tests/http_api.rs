@@ -1080,7 +1080,17 @@ async fn public_intake_is_rate_limited_per_address_and_per_token() {
 async fn an_unavailable_database_is_503_with_retry_after_and_health_says_so() {
     let db = Db::Sqlite(tempfile::tempdir().unwrap());
     let state = start(&db).await;
+    let (s, _) = call(&state, "GET", "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK);
     state.0.store.close().await;
+    // The health check asks the database at most once a second: within that second the last
+    // answer stands, after it the closed database shows.
+    let (s, _) = call(&state, "GET", "/healthz", None).await;
+    assert_eq!(s, StatusCode::OK, "answered from the last second's check");
+    tokio::time::sleep(
+        tessera::http::grids::HEALTH_CHECK_TTL + std::time::Duration::from_millis(100),
+    )
+    .await;
     for (method, uri, body) in [
         ("GET", "/healthz", None),
         ("GET", "/api/v1/cases", None),

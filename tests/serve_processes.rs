@@ -871,6 +871,8 @@ fn when_postgis_goes_away_requests_get_503_and_the_service_recovers_by_itself() 
     let (s, before) = http(&server.addr, "POST", "/api/v1/cases", report);
     assert_eq!(s, 201, "{before}");
     pg_cluster("pause", &cluster);
+    // The health check's last answer stands for a second.
+    std::thread::sleep(Duration::from_millis(1_100));
     // Reads that need the database, writes and the health check: 503 with Retry-After.
     for (method, path, body) in [
         ("GET", "/healthz", ""),

@@ -93,7 +93,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "service",
     responses((status = 200, body = Health), (status = 503, description = "Database unreachable; `details` is the Health", body = super::error::ErrorBody)))]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let db = state.0.store.ping().await;
+    let db = database_reachable(&state).await;
     let live = state.0.live.load();
     let status = match (&db, live.layer_id > 0) {
         (Err(_), _) => HealthStatus::Unhealthy,
@@ -122,6 +122,24 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health
         .with_details(serde_json::to_value(&body).unwrap_or_default()));
     }
     Ok(Json(body))
+}
+
+/// How long a database check answers `/healthz` before the next one asks the database again:
+/// a load balancer probing many times a second costs one query a second.
+pub const HEALTH_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether the database answers, asked at most once per [`HEALTH_CHECK_TTL`].
+async fn database_reachable(state: &AppState) -> Result<(), String> {
+    if let Some((at, r)) = state.0.health.lock().ok().and_then(|g| g.clone())
+        && at.elapsed() < HEALTH_CHECK_TTL
+    {
+        return r;
+    }
+    let r = state.0.store.ping().await.map_err(|e| e.to_string());
+    if let Ok(mut g) = state.0.health.lock() {
+        *g = Some((std::time::Instant::now(), r.clone()));
+    }
+    r
 }
 
 /// A grid as a GeoJSON Feature.

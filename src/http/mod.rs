@@ -11,7 +11,7 @@ pub mod cases;
 mod district;
 pub mod error;
 mod extract;
-mod grids;
+pub mod grids;
 mod layers;
 pub mod limits;
 mod locate;
@@ -125,6 +125,8 @@ pub struct App {
     /// The basemap the maps draw under the district's own layers (`serve --basemap-style`);
     /// unset: none, and no page requests anything from another origin.
     pub basemap: std::sync::OnceLock<web::Basemap>,
+    /// The last database check of `/healthz`: when, and its outcome.
+    pub health: std::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
     /// Rate limits on the public doors (`serve` sets them; unset: no limit).
     pub limiter: std::sync::OnceLock<limits::Limiter>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
@@ -189,6 +191,7 @@ impl AppState {
             media_dir: std::sync::OnceLock::new(),
             basemap: std::sync::OnceLock::new(),
             limiter: std::sync::OnceLock::new(),
+            health: std::sync::Mutex::new(None),
             clock: Clock::default(),
         })))
     }

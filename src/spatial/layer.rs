@@ -27,6 +27,23 @@ pub struct Grid {
     pub properties: Map<String, Value>,
 }
 
+impl Grid {
+    /// The grid as a GeoJSON Feature (its key in `properties.code` unless the properties
+    /// already carry one).
+    pub fn to_feature(&self) -> Value {
+        let mut props = self.properties.clone();
+        props
+            .entry("code")
+            .or_insert_with(|| Value::String(self.key.clone()));
+        let geometry = geojson::Geometry::from(&self.geometry);
+        serde_json::json!({
+            "type": "Feature",
+            "properties": props,
+            "geometry": geometry,
+        })
+    }
+}
+
 /// A grid layer as read from a FeatureCollection.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GridLayer {
@@ -197,23 +214,21 @@ impl GridLayer {
     /// Writes the layer as a FeatureCollection (keys in `properties.code` unless the properties
     /// already carry one).
     pub fn to_geojson(&self) -> Value {
-        let features: Vec<Value> = self
-            .grids
-            .iter()
-            .map(|g| {
-                let mut props = g.properties.clone();
-                props
-                    .entry("code")
-                    .or_insert_with(|| Value::String(g.key.clone()));
-                let geometry = geojson::Geometry::from(&g.geometry);
-                serde_json::json!({
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": geometry,
-                })
-            })
-            .collect();
+        let features: Vec<Value> = self.grids.iter().map(Grid::to_feature).collect();
         serde_json::json!({"type": "FeatureCollection", "features": features})
+    }
+
+    /// Writes the layer as a FeatureCollection to `out` one feature at a time (the same text as
+    /// [`GridLayer::to_geojson`], without holding it all in memory: for layers of 10⁶ grids).
+    pub fn write_geojson(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+        for (i, g) in self.grids.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &g.to_feature())?;
+        }
+        out.write_all(b"]}\n")
     }
 }
 
