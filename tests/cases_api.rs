@@ -665,6 +665,33 @@ async fn stats_equal_a_recount_of_the_cases() {
             one["total"].as_u64().unwrap() >= 1 && one["total"].as_u64().unwrap() <= 5,
             "{one}"
         );
+        // A street's supervisor gets that street's figures, and no other street's.
+        let key = "tsk_street_supervisor";
+        state
+            .0
+            .store
+            .insert_api_key(
+                "street-supervisor",
+                tessera::auth::Role::Supervisor,
+                &tessera::auth::Scope::Street(street.clone()),
+                &tessera::auth::secret::token_hash(key),
+                0,
+            )
+            .await
+            .unwrap();
+        let (s, own) = common::api::call_as(&state, Some(key), "GET", "/api/v1/stats", None).await;
+        assert_eq!(s, StatusCode::OK, "{own}");
+        assert_eq!(own["total"], one["total"], "{own}");
+        let other = layer_street_other(&street);
+        let (s, e) = common::api::call_as(
+            &state,
+            Some(key),
+            "GET",
+            &format!("/api/v1/stats?street={other}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
     }
 }
 
@@ -1261,4 +1288,15 @@ async fn lists_filter_by_community_street_department_and_owner_and_count_every_p
             );
         }
     }
+}
+
+/// A street code of the demo district other than `street`.
+fn layer_street_other(street: &str) -> String {
+    demo_layer()
+        .grids
+        .iter()
+        .filter_map(|g| g.properties["street"].as_str())
+        .find(|s| *s != street)
+        .unwrap()
+        .to_string()
 }

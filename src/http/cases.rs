@@ -562,13 +562,30 @@ pub struct StatsQuery {
 }
 
 /// The dashboard's figures: totals, by state, month and category, the departments' ranking and
-/// SLA compliance per stage, for a period and optionally one street.
+/// SLA compliance per stage, for a period and optionally one street (a street's supervisor:
+/// always their street; another street is 403).
 #[utoipa::path(get, path = "/api/v1/stats", tag = "cases", params(StatsQuery),
     responses((status = 200, body = crate::cases::stats::Stats), (status = 400, body = super::error::ErrorBody)))]
 pub(crate) async fn stats(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<StatsQuery>,
+    caller: axum::Extension<Caller>,
+    ApiQuery(mut q): ApiQuery<StatsQuery>,
 ) -> Result<Json<crate::cases::stats::Stats>, ApiError> {
+    // A street's supervisor sees the figures of their street.
+    if let Principal::Staff {
+        scope: Scope::Street(own),
+        ..
+    } = &caller.0.0
+    {
+        match &q.street {
+            Some(other) if other != own => {
+                return Err(super::auth::forbidden(&format!(
+                    "this account sees the figures of street {own} only"
+                )));
+            }
+            _ => q.street = Some(own.clone()),
+        }
+    }
     let all = state
         .0
         .store
