@@ -683,7 +683,6 @@ fn crash_and_restart(url: Option<&str>) {
         between > 0,
         "no report was acknowledged between the first and last kill"
     );
-    assert!(acked.iter().any(|(_, _, at)| *at > kills[3]));
     let a = addr.lock().unwrap().clone();
     let cases = all_cases(&a);
     // Every acknowledged report exists exactly once, under the id it was answered with.
