@@ -137,29 +137,48 @@ fn start_plain(mut cmd: Command) -> Server {
     Server { child, addr }
 }
 
-/// One HTTP/1.1 request with `Connection: close`; returns status and JSON body.
+/// One HTTP/1.1 request with `Connection: close`, as a role the permission table lets through;
+/// returns status and JSON body.
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let auth = key_for(addr, method, path, body)
         .map(|k| format!("Authorization: Bearer {k}\r\n"))
         .unwrap_or_default();
+    let (status, _, v) = exchange(addr, method, path, body, &auth).expect("response");
+    (status, v)
+}
+
+/// One HTTP/1.1 request with extra header lines `extra` (each ending in CRLF): status, the
+/// header block, and the JSON body (null when not JSON), or the I/O error (a server down).
+fn exchange(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    extra: &str,
+) -> std::io::Result<(u16, String, Value)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )
-    .unwrap();
+    )?;
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).expect("response");
+    s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers");
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no headers"))?;
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .expect("status");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((
+        status,
+        head.to_string(),
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    ))
 }
 
 fn suffixed_layer(suffix: &str) -> String {
@@ -542,25 +561,7 @@ fn try_http(
     body: &str,
     extra: &str,
 ) -> std::io::Result<(u16, Value)> {
-    let mut s = TcpStream::connect(addr)?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no headers"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    exchange(addr, method, path, body, extra).map(|(s, _, v)| (s, v))
 }
 
 /// Every case of the server, as the dispatcher lists them.
@@ -817,25 +818,9 @@ fn pg_cluster(cmd: &str, dir: &Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// Status and `Retry-After` of one request.
+/// Status and `Retry-After` of one anonymous request.
 fn status_and_wait(addr: &str, method: &str, path: &str, body: &str) -> (u16, Option<String>) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let (status, head, _) = exchange(addr, method, path, body, "").expect("response");
     let wait = head.lines().find_map(|l| {
         l.to_ascii_lowercase()
             .strip_prefix("retry-after:")
