@@ -174,3 +174,21 @@ async fn a_configured_basemap_is_offered_to_the_maps_and_allowed_by_the_policy()
     );
     assert!(policy.contains("script-src 'self';"), "{policy}");
 }
+
+#[tokio::test]
+async fn api_answers_and_errors_carry_the_security_headers_too() {
+    let db = Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
+    for uri in ["/api/v1/categories", "/api/v1/nothing-here", "/healthz"] {
+        let (_, h, _) = get(&state, uri).await;
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{uri}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'self'"),
+            "{uri}"
+        );
+    }
+}
