@@ -128,17 +128,23 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        // 429 and 503 tell the client when to come back.
-        let wait = match self.status {
+impl ApiError {
+    /// Seconds to send in `Retry-After`: 429 and 503 tell the client when to come back.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Some(
                 self.details["retry_after_s"]
                     .as_u64()
                     .unwrap_or(DATABASE_RETRY_AFTER_S),
             ),
             _ => None,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let wait = self.retry_after();
         let body =
             json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
         let mut r = (self.status, Json(body)).into_response();
