@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/grids", Public),
     ("GET", "/api/v1/grids/{key}", Public),
     ("GET", "/api/v1/outline", Public),
+    ("GET", "/tiles/grids/{z}/{x}/{file}", Public),
     ("GET", "/api/v1/map-config", Public),
     ("GET", "/api/v1/streets", Public),
     ("GET", "/api/v1/communities", Public),

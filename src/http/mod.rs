@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod open311;
 pub mod openapi;
 pub mod refs;
+pub mod tiles;
 pub mod web;
 
 use crate::spatial::{GridLayer, Locator};
@@ -329,6 +330,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(locate::router())
         .merge(grids::router())
+        .merge(tiles::router())
         .merge(district::router())
         .merge(layers::router())
         .merge(cases::router())

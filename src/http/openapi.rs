@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         super::grids::grids,
         super::grids::grid,
         super::grids::outline,
+        super::tiles::grid_tile,
         super::web::map_config,
         super::district::streets,
         super::district::communities,

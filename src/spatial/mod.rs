@@ -16,6 +16,7 @@ pub mod predicates;
 pub mod repair;
 pub mod rings;
 pub mod synth;
+pub mod tile;
 pub mod validity;
 
 pub use coverage::{CoverageOptions, CoverageReport, validate_coverage};

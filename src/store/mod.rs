@@ -218,6 +218,19 @@ impl Store {
         }
     }
 
+    /// The vector tile of layer `layer_id`'s grids made by the database (PostGIS `ST_AsMVT`),
+    /// or `None` on SQLite, where the caller encodes it in process ([`crate::spatial::tile`]).
+    pub async fn grid_tile(
+        &self,
+        layer_id: i64,
+        tile: crate::spatial::tile::TileId,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(None),
+            Store::Postgres(s) => s.grid_tile(layer_id, tile).await.map(Some),
+        }
+    }
+
     /// Writes a new layer version with its validation report.
     pub async fn insert_layer(
         &self,

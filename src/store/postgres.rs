@@ -129,6 +129,34 @@ impl PgStore {
         Ok(())
     }
 
+    /// The vector tile of layer `layer_id`'s grids at `tile`, made by PostGIS: `ST_AsMVT` of
+    /// `ST_AsMVTGeom(geometry in EPSG:3857, ST_TileEnvelope(z, x, y), 4096, 64, true)` with the
+    /// tags `code`, `name`, `street`, `community` (text properties only) — the same features as
+    /// [`crate::spatial::tile`] makes in process. Empty when no grid reaches the tile.
+    pub(super) async fn grid_tile(
+        &self,
+        layer_id: i64,
+        tile: crate::spatial::tile::TileId,
+    ) -> Result<Vec<u8>, StoreError> {
+        const SQL: &str = "SELECT COALESCE((SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM ( \
+            SELECT ST_AsMVTGeom(ST_Transform(g.geometry, 3857), ST_TileEnvelope($2, $3, $4), 4096, 64, true) AS geom, \
+                   g.key AS code, \
+                   CASE WHEN jsonb_typeof(g.properties->'name') = 'string' THEN g.properties->>'name' END AS name, \
+                   CASE WHEN jsonb_typeof(g.properties->'street') = 'string' THEN g.properties->>'street' END AS street, \
+                   CASE WHEN jsonb_typeof(g.properties->'community') = 'string' THEN g.properties->>'community' END AS community \
+            FROM grid g \
+            WHERE g.layer_id = $1 \
+              AND g.geometry && ST_Transform(ST_TileEnvelope($2, $3, $4, margin => 64.0 / 4096), 4326) \
+            ORDER BY g.position) q WHERE q.geom IS NOT NULL), ''::bytea)";
+        Ok(sqlx::query_scalar(SQL)
+            .bind(layer_id)
+            .bind(i32::from(tile.z))
+            .bind(tile.x as i32)
+            .bind(tile.y as i32)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn published_id(&self) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT layer_id FROM publish_event ORDER BY id DESC LIMIT 1")

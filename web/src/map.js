@@ -31,14 +31,10 @@ export async function districtMap(container, { grids = true, center = [118.05, 3
   window.tesseraMap = map;
   await new Promise((ok) => map.once('load', ok));
   const get = (url) => fetch(url).then((r) => (r.ok ? r.json() : null)).catch(() => null);
-  const [outline, streets, communities, layer] = await Promise.all([
-    get('/api/v1/outline'), get('/api/v1/streets'), get('/api/v1/communities'), grids ? get('/api/v1/grids') : null,
+  const [outline, streets, communities] = await Promise.all([
+    get('/api/v1/outline'), get('/api/v1/streets'), get('/api/v1/communities'),
   ]);
-  if (layer) {
-    map.addSource('grids', { type: 'geojson', data: layer, promoteId: 'code' });
-    map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grids', paint: { 'fill-color': '#cfe3d4', 'fill-opacity': 0.35 } });
-    map.addLayer({ id: 'grid-line', type: 'line', source: 'grids', minzoom: 11, paint: { 'line-color': '#5a7d66', 'line-width': 0.5 } });
-  }
+  if (grids) gridTiles(map);
   if (communities) {
     map.addSource('communities', { type: 'geojson', data: communities });
     map.addLayer({ id: 'community-line', type: 'line', source: 'communities', minzoom: 10, paint: { 'line-color': '#6b5b95', 'line-width': 1, 'line-dasharray': [3, 2] } });
@@ -66,14 +62,27 @@ export async function districtMap(container, { grids = true, center = [118.05, 3
       paint: { 'text-color': '#4b3d75', 'text-halo-color': '#fff', 'text-halo-width': 1.2 },
     });
   }
-  if (layer) {
+  if (grids) {
     map.addLayer({
-      id: 'grid-label', type: 'symbol', source: 'grids', minzoom: 14.5,
+      id: 'grid-label', type: 'symbol', source: 'grids', 'source-layer': 'grids', minzoom: 14.5,
       layout: { 'text-field': ['format', ['get', 'name'], {}, '\n', {}, ['get', 'code'], { 'font-scale': 0.8 }], 'text-font': FONT, 'text-size': 11 },
       paint: { 'text-color': '#2f4f3a', 'text-halo-color': '#fff', 'text-halo-width': 1 },
     });
   }
   return map;
+}
+
+/**
+ * The published grids on `map` as vector tiles (`/tiles/grids/{z}/{x}/{y}.mvt`, source and
+ * source-layer `grids`, features keyed by `code`): a map of a province draws only what is in
+ * view, never the whole layer.
+ */
+export function gridTiles(map, { opacity = 0.35, lineMinZoom = 11 } = {}) {
+  map.addSource('grids', {
+    type: 'vector', tiles: [`${location.origin}/tiles/grids/{z}/{x}/{y}.mvt`], maxzoom: 16, promoteId: 'code',
+  });
+  map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grids', 'source-layer': 'grids', paint: { 'fill-color': '#cfe3d4', 'fill-opacity': opacity } });
+  map.addLayer({ id: 'grid-line', type: 'line', source: 'grids', 'source-layer': 'grids', minzoom: lineMinZoom, paint: { 'line-color': '#5a7d66', 'line-width': 0.5 } });
 }
 
 /** Fits the map to a geometry. */

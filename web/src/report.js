@@ -4,6 +4,7 @@
 // the report will go, a category and a description; submitted as POST /api/v1/cases.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translate, lang } from '/assets/i18n.js';
+import { gridTiles } from '/assets/map.js';
 
 translate();
 const $ = (id) => document.getElementById(id);
@@ -27,12 +28,7 @@ const marker = new maplibregl.Marker({ draggable: true });
 window.tesseraMarker = marker;
 
 map.on('load', async () => {
-  const grids = await json('/api/v1/grids');
-  if (grids.ok) {
-    map.addSource('grids', { type: 'geojson', data: grids.body });
-    map.addLayer({ id: 'grid-fill', type: 'fill', source: 'grids', paint: { 'fill-color': '#cfe3d4', 'fill-opacity': 0.4 } });
-    map.addLayer({ id: 'grid-line', type: 'line', source: 'grids', paint: { 'line-color': '#5a7d66', 'line-width': 0.6 } });
-  }
+  gridTiles(map, { opacity: 0.4, lineMinZoom: 0 });
   document.body.dataset.mapReady = 'true';
 });
 

@@ -206,6 +206,14 @@ try {
     return data.features.some((f) => f.properties.ticket === t);
   }, ticket);
   check(onMap, 'the new case is a point on the dispatcher\'s map');
+  // The grids come as vector tiles: features with their codes, drawn from /tiles/grids.
+  const tiled = await desk.evaluate(async () => {
+    const m = window.tesseraMap;
+    if (!m.areTilesLoaded()) await new Promise((ok) => m.once('idle', ok));
+    const fs = m.querySourceFeatures('grids', { sourceLayer: 'grids' });
+    return { n: new Set(fs.map((f) => f.properties.code)).size, named: fs.every((f) => f.properties.name) };
+  });
+  check(tiled.n > 100 && tiled.named, `the grids are drawn from vector tiles (${tiled.n} grids with names in view)`);
   await item.click();
   await desk.waitForFunction((t) => document.getElementById('d-ticket').textContent === t, ticket, { timeout: 10000 });
   await desk.selectOption('#a-urgency', 'yellow');
