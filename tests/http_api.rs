@@ -597,6 +597,7 @@ async fn openapi_describes_every_route() {
         // The description is of the API: not itself, and not the pages and their assets.
         let page = !(path.starts_with("/api/")
             || path.starts_with("/open311/")
+            || path.starts_with("/tiles/")
             || ["/healthz", "/metrics"].contains(path));
         if *path == "/api/openapi.json" || page {
             continue;
@@ -632,6 +633,8 @@ async fn openapi_describes_every_route() {
                             "/metrics",
                             "/api/v1/events",
                             "/api/v1/cases/{id}/media/{name}",
+                            // Mapbox Vector Tiles (protobuf).
+                            "/tiles/grids/{z}/{x}/{file}",
                             // GeoReport v2: the specification's own JSON and XML shapes.
                             "/open311/v2/{file}",
                             "/open311/v2/services/{file}",
@@ -823,7 +826,81 @@ async fn planners_repair_and_edit(db: Db) {
         .filter(|c| c.starts_with(&g.key))
         .collect();
     assert_eq!(codes, [format!("{}-1", g.key), format!("{}-2", g.key)]);
-    // Edits that cannot be applied are named.
+
+    // The same edits checked where they act, nothing saved: the merge is clean, a shrunken
+    // boundary leaves one gap it borders, a removal in a draft leaves its hole.
+    let (_, before) = call(&state, "GET", "/api/v1/layers", None).await;
+    let (s, c) = call(
+        &state,
+        "POST",
+        "/api/v1/layers/1/check",
+        Some(merge.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["report"]["valid"], true, "{c}");
+    assert_eq!(c["changed"], json!([a]));
+    assert_eq!(c["removed"], json!([b]));
+    assert!(
+        c["checked"].as_array().unwrap().len() < 40,
+        "{}",
+        c["checked"]
+    );
+    assert!(c["elapsed_ms"].as_f64().unwrap() >= 0.0);
+    let shrunk = {
+        use geo::{Centroid, Scale};
+        let ctr = g.geometry.centroid().unwrap();
+        geojson::Geometry::from(&g.geometry.scale_around_point(0.7, 0.7, ctr))
+    };
+    let body = json!({"edits": [{"op": "replace", "grid": g.key, "geometry": shrunk}]});
+    let (s, c) = call(
+        &state,
+        "POST",
+        "/api/v1/layers/1/check",
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["report"]["valid"], false);
+    assert_eq!(
+        c["report"]["summary"]["gaps"], 1,
+        "{}",
+        c["report"]["summary"]
+    );
+    assert!(
+        c["report"]["gaps"][0]["neighbours"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(g.key))
+    );
+    let draft = cut["layer"]["id"].as_i64().unwrap();
+    let body = json!({"edits": [{"op": "remove", "grid": format!("{}-1", g.key)}]});
+    let (s, c) = call(
+        &state,
+        "POST",
+        &format!("/api/v1/layers/{draft}/check"),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["layer"], draft);
+    assert_eq!(
+        c["report"]["summary"]["gaps"], 1,
+        "{}",
+        c["report"]["summary"]
+    );
+    let (_, after) = call(&state, "GET", "/api/v1/layers", None).await;
+    assert_eq!(before["layers"], after["layers"], "a check saves nothing");
+    let (s, e) = call(
+        &state,
+        "POST",
+        "/api/v1/layers/9999/check",
+        Some(merge.to_string()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+
+    // Edits that cannot be applied are named, by the check as by the save.
     for (body, code, edit) in [
         (
             json!({"edits": [{"op": "remove", "grid": "nope"}]}),
@@ -842,17 +919,13 @@ async fn planners_repair_and_edit(db: Db) {
             Some(1),
         ),
     ] {
-        let (s, e) = call(
-            &state,
-            "POST",
-            "/api/v1/layers/1/edits",
-            Some(body.to_string()),
-        )
-        .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
-        assert_eq!(e["error"]["code"], code, "{e}");
-        if let Some(n) = edit {
-            assert_eq!(e["error"]["details"]["edit"], n, "{e}");
+        for route in ["/api/v1/layers/1/edits", "/api/v1/layers/1/check"] {
+            let (s, e) = call(&state, "POST", route, Some(body.to_string())).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{route} {body}: {e}");
+            assert_eq!(e["error"]["code"], code, "{e}");
+            if let Some(n) = edit {
+                assert_eq!(e["error"]["details"]["edit"], n, "{e}");
+            }
         }
     }
 }

@@ -87,6 +87,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/layers/{id}/impact", Need(P::ReadLayers)),
     ("POST", "/api/v1/layers/{id}/repair", Need(P::UploadLayer)),
     ("POST", "/api/v1/layers/{id}/edits", Need(P::UploadLayer)),
+    ("POST", "/api/v1/layers/{id}/check", Need(P::ReadLayers)),
     ("POST", "/api/v1/layers/{id}/publish", Need(P::PublishLayer)),
     ("GET", "/", Public),
     ("GET", "/login", Public),

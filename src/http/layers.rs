@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/layers/{id}/impact", get(impact))
         .route("/api/v1/layers/{id}/repair", post(repair))
         .route("/api/v1/layers/{id}/edits", post(edits))
+        .route("/api/v1/layers/{id}/check", post(check))
         .route("/api/v1/layers/{id}/publish", post(publish))
 }
 
@@ -482,9 +483,30 @@ pub(crate) async fn edits(
     ApiPath(id): ApiPath<i64>,
     super::extract::ApiJson(req): super::extract::ApiJson<EditsRequest>,
 ) -> Result<(StatusCode, Json<LayerDetail>), ApiError> {
-    use crate::spatial::edit::{Edit, apply};
-    let mut list = Vec::with_capacity(req.edits.len());
-    for (k, e) in req.edits.into_iter().enumerate() {
+    use crate::spatial::edit::apply;
+    let list = edit_list(req.edits)?;
+    let from = layer_detail(&state, id).await?.layer;
+    let layer = state.0.store.layer_grids(id).await?;
+    let edited = tokio::task::spawn_blocking(move || apply(&layer, &list))
+        .await
+        .map_err(blocking_failed)?
+        .map_err(|e| {
+            let n = e.edit();
+            ApiError::unprocessable("invalid_edit", e.to_string()).with_details(json!({"edit": n}))
+        })?;
+    let name = req
+        .name
+        .unwrap_or_else(|| format!("{} (edited)", from.name));
+    let detail = store_draft(&state, &name, caller.0.0.name(), edited).await?;
+    Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// The edits of a request as spatial edits: 422 naming the first malformed one, or when there
+/// is none.
+fn edit_list(edits: Vec<EditRequest>) -> Result<Vec<crate::spatial::edit::Edit>, ApiError> {
+    use crate::spatial::edit::Edit;
+    let mut list = Vec::with_capacity(edits.len());
+    for (k, e) in edits.into_iter().enumerate() {
         let n = k + 1;
         list.push(match e {
             EditRequest::Replace { grid, geometry } => Edit::Replace {
@@ -513,20 +535,76 @@ pub(crate) async fn edits(
         return Err(ApiError::unprocessable("invalid_field", "no edits given")
             .with_details(json!({"field": "edits"})));
     }
-    let from = layer_detail(&state, id).await?.layer;
-    let layer = state.0.store.layer_grids(id).await?;
-    let edited = tokio::task::spawn_blocking(move || apply(&layer, &list))
-        .await
-        .map_err(blocking_failed)?
-        .map_err(|e| {
-            let n = e.edit();
-            ApiError::unprocessable("invalid_edit", e.to_string()).with_details(json!({"edit": n}))
-        })?;
-    let name = req
-        .name
-        .unwrap_or_else(|| format!("{} (edited)", from.name));
-    let detail = store_draft(&state, &name, caller.0.0.name(), edited).await?;
-    Ok((StatusCode::CREATED, Json(detail)))
+    Ok(list)
+}
+
+/// Answer of `POST /api/v1/layers/{id}/check`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckAnswer {
+    /// The layer version the edits were checked against.
+    pub layer: i64,
+    /// What the check found.
+    #[serde(flatten)]
+    pub check: crate::spatial::edit::LocalCheck,
+    /// Time the check took on the server, milliseconds (the layer's index already built).
+    pub elapsed_ms: f64,
+}
+
+/// Checks edits to layer version `id` where they act, without saving anything: the edited
+/// grids and their neighbours are validated after the edits (overlaps, gaps they border,
+/// unmatched edges, invalid geometry), in milliseconds whatever the layer's size — for a
+/// planner's feedback while drawing. Saving the edits (`…/edits`) validates the whole layer.
+#[utoipa::path(post, path = "/api/v1/layers/{id}/check", tag = "layers",
+    params(("id" = i64, Path, description = "Layer version the edits apply to")),
+    request_body = EditsRequest,
+    responses((status = 200, body = CheckAnswer), (status = 400, body = super::error::ErrorBody),
+              (status = 404, body = super::error::ErrorBody), (status = 422, description = "An edit that cannot be applied, naming it", body = super::error::ErrorBody)))]
+pub(crate) async fn check(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    super::extract::ApiJson(req): super::extract::ApiJson<EditsRequest>,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    let list = edit_list(req.edits)?;
+    let indexed = indexed_layer(&state, id).await?;
+    let (check, elapsed) = tokio::task::spawn_blocking(move || {
+        let t0 = std::time::Instant::now();
+        let c = crate::spatial::edit::check_local(
+            &indexed.layer,
+            &indexed.locator,
+            &indexed.by_key,
+            &list,
+        );
+        (c, t0.elapsed())
+    })
+    .await
+    .map_err(blocking_failed)?;
+    let check = check.map_err(|e| {
+        let n = e.edit();
+        ApiError::unprocessable("invalid_edit", e.to_string()).with_details(json!({"edit": n}))
+    })?;
+    Ok(Json(CheckAnswer {
+        layer: id,
+        check,
+        elapsed_ms: elapsed.as_secs_f64() * 1e3,
+    }))
+}
+
+/// Layer version `id` with its index: the published one as served, else the last draft
+/// checked (kept in memory), else loaded and indexed now. 404 when there is no such version.
+async fn indexed_layer(state: &AppState, id: i64) -> Result<std::sync::Arc<super::Live>, ApiError> {
+    let live = state.0.live.load_full();
+    if live.layer_id == id && id != 0 {
+        return Ok(live);
+    }
+    if let Some(d) = state.0.draft.lock().expect("draft cache").as_ref()
+        && d.layer_id == id
+    {
+        return Ok(d.clone());
+    }
+    layer_detail(state, id).await?;
+    let built = std::sync::Arc::new(super::Live::load(&state.0.store, id).await?);
+    *state.0.draft.lock().expect("draft cache") = Some(built.clone());
+    Ok(built)
 }
 
 /// A JSON body that may be empty (then `T::default()`): 400 when it is not JSON, 422 naming

@@ -128,6 +128,9 @@ pub struct App {
     pub basemap: std::sync::OnceLock<web::Basemap>,
     /// The last database check of `/healthz`: when, and its outcome.
     pub health: std::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+    /// The last draft layer checked (`POST /api/v1/layers/{id}/check`) with its index, so a
+    /// planner's repeated checks on one draft cost milliseconds.
+    pub draft: std::sync::Mutex<Option<Arc<Live>>>,
     /// Rate limits on the public doors (`serve` sets them; unset: no limit).
     pub limiter: std::sync::OnceLock<limits::Limiter>,
     /// Case changes, for `/api/v1/events` subscribers (from every process with PostgreSQL).
@@ -193,6 +196,7 @@ impl AppState {
             basemap: std::sync::OnceLock::new(),
             limiter: std::sync::OnceLock::new(),
             health: std::sync::Mutex::new(None),
+            draft: std::sync::Mutex::new(None),
             clock: Clock::default(),
         })))
     }

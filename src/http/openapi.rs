@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         super::layers::impact,
         super::layers::repair,
         super::layers::edits,
+        super::layers::check,
         super::layers::publish,
         super::cases::create,
         super::cases::list,

@@ -29,10 +29,10 @@ pub fn router() -> Router<AppState> {
 /// The published grids as a Mapbox Vector Tile (MVT 2.1, extent 4096, buffer 64, EPSG:3857
 /// XYZ scheme): layer `grids`, tags `code`, `name`, `street`, `community`. An empty body when
 /// no grid reaches the tile. `ETag` is the published layer version (`If-None-Match` → 304).
-#[utoipa::path(get, path = "/tiles/grids/{z}/{x}/{y}.mvt", tag = "grids",
+#[utoipa::path(get, path = "/tiles/grids/{z}/{x}/{file}", tag = "grids",
     params(("z" = u32, Path, description = "zoom, 0–24"),
            ("x" = u32, Path, description = "column, 0 to 2^z − 1"),
-           ("y" = u32, Path, description = "row from the north, 0 to 2^z − 1")),
+           ("file" = String, Path, description = "`{y}.mvt`: y is the row from the north, 0 to 2^z − 1")),
     responses((status = 200, description = "application/vnd.mapbox-vector-tile", content_type = "application/vnd.mapbox-vector-tile"),
               (status = 304, description = "unchanged since the ETag given"),
               (status = 400, body = super::error::ErrorBody)))]

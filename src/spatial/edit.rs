@@ -8,7 +8,7 @@
 //! shared edges have the same vertices). What an edit cannot guarantee — a redrawn boundary
 //! that no longer meets its neighbour — is for validation and repair to find.
 
-use super::coverage::union;
+use super::coverage::{CoverageReport, union};
 use super::layer::{Grid, GridLayer};
 use super::measure::area_m2;
 use geo::orient::{Direction, Orient};
@@ -104,6 +104,138 @@ impl EditError {
             | EditError::Empty(n, _) => *n,
         }
     }
+}
+
+/// What a local check of edits found (see [`check_local`]).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LocalCheck {
+    /// Keys of the grids checked after the edits: the edited grids and every grid whose
+    /// bounding box reaches theirs.
+    pub checked: Vec<String>,
+    /// Keys of the grids the edits added or reshaped.
+    pub changed: Vec<String>,
+    /// Keys of the grids the edits removed.
+    pub removed: Vec<String>,
+    /// The validation of the checked grids: invalid geometry, overlaps and unmatched edges
+    /// among them, and the gaps the edited grids border.
+    pub report: CoverageReport,
+}
+
+/// Validates `edits` to `layer` where they act, without copying or validating the whole layer:
+/// the grids the edits name or reach (by bounding box, from `index`, the layer's locator) and
+/// their neighbours are edited and validated on their own, and a gap of that patch counts only
+/// if an edited grid borders it and no grid outside the patch covers it. Costs grow with the
+/// size of the edit, not of the layer (well under a millisecond for one grid of a 100,000-grid
+/// layer). The whole layer's validation, when the edits are saved, remains the reference.
+///
+/// `by_key` maps each key of `layer` to its index.
+///
+/// # Errors
+/// As [`apply`]: the first edit that cannot be applied, numbered from 1.
+pub fn check_local(
+    layer: &GridLayer,
+    index: &super::Locator,
+    by_key: &std::collections::HashMap<String, usize>,
+    edits: &[Edit],
+) -> Result<LocalCheck, EditError> {
+    use super::coverage::{CoverageOptions, validate_coverage};
+    use geo::BoundingRect;
+    let mut rects: Vec<geo_types::Rect<f64>> = Vec::new();
+    // Where the edits act: the grids they name (a name not in the layer is left for `apply`
+    // to report, in the edits' order) and the geometry they bring.
+    let named = |key: &str, rects: &mut Vec<geo_types::Rect<f64>>| {
+        if let Some(&i) = by_key.get(key) {
+            rects.extend(layer.grids[i].geometry.bounding_rect());
+        }
+    };
+    let mut fresh: Vec<(usize, &str)> = Vec::new();
+    for (k, edit) in edits.iter().enumerate() {
+        let n = k + 1;
+        match edit {
+            Edit::Replace { grid, geometry } => {
+                named(grid, &mut rects);
+                rects.extend(geometry.bounding_rect());
+            }
+            Edit::Add { grid, geometry, .. } => {
+                fresh.push((n, grid));
+                rects.extend(geometry.bounding_rect());
+            }
+            Edit::Remove { grid } => named(grid, &mut rects),
+            Edit::Merge { grids } => {
+                for g in grids {
+                    named(g, &mut rects);
+                }
+            }
+            Edit::Split { grid, line, codes } => {
+                named(grid, &mut rects);
+                rects.extend(line.bounding_rect());
+                fresh.extend(codes.iter().map(|c| (n, c.as_str())));
+            }
+        }
+    }
+    let mut patch: Vec<usize> = rects
+        .iter()
+        .flat_map(|r| index.intersecting_envelope(*r))
+        .collect();
+    patch.sort_unstable();
+    patch.dedup();
+    let in_patch = |i: usize| patch.binary_search(&i).is_ok();
+    // A new key must be free in the whole layer, not only in the patch.
+    for (n, key) in &fresh {
+        if by_key.get(*key).is_some_and(|&i| !in_patch(i)) {
+            return Err(EditError::KeyTaken(*n, (*key).to_owned()));
+        }
+    }
+    let before = GridLayer {
+        grids: patch.iter().map(|&i| layer.grids[i].clone()).collect(),
+    };
+    let after = apply(&before, edits)?;
+    let old: std::collections::HashMap<&str, &Grid> =
+        before.grids.iter().map(|g| (g.key.as_str(), g)).collect();
+    let changed: Vec<String> = after
+        .grids
+        .iter()
+        .filter(|g| {
+            old.get(g.key.as_str())
+                .is_none_or(|o| o.geometry != g.geometry)
+        })
+        .map(|g| g.key.clone())
+        .collect();
+    let kept: std::collections::HashSet<&str> =
+        after.grids.iter().map(|g| g.key.as_str()).collect();
+    let removed: Vec<String> = before
+        .grids
+        .iter()
+        .filter(|g| !kept.contains(g.key.as_str()))
+        .map(|g| g.key.clone())
+        .collect();
+    let mut report = validate_coverage(&after, &CoverageOptions::default());
+    // The patch's own holes include the grids left outside it: keep the gaps an edit borders
+    // and no grid outside the patch fills.
+    let touched: std::collections::HashSet<&str> =
+        changed.iter().chain(&removed).map(String::as_str).collect();
+    report.gaps.retain(|gap| {
+        let borders =
+            gap.neighbours.iter().any(|k| touched.contains(k.as_str())) || !removed.is_empty();
+        let inside = MultiPolygon::<f64>::try_from(gap.geometry.value.clone())
+            .ok()
+            .and_then(|g| geo::InteriorPoint::interior_point(&g));
+        borders && inside.is_none_or(|p| index.locate(p.0).is_none_or(|i| in_patch(i)))
+    });
+    report.summary.gaps = report.gaps.len();
+    report.summary.slivers = report.gaps.iter().filter(|g| g.sliver).count();
+    report.valid = report.empty_geometry.is_empty()
+        && report.invalid_geometry.is_empty()
+        && report.overlaps.is_empty()
+        && report.gaps.is_empty()
+        && report.invalid_edges.is_empty()
+        && report.duplicate_keys.is_empty();
+    Ok(LocalCheck {
+        checked: after.grids.iter().map(|g| g.key.clone()).collect(),
+        changed,
+        removed,
+        report,
+    })
 }
 
 /// Applies `edits` in order to a copy of `layer`.
@@ -605,5 +737,137 @@ mod tests {
         assert_eq!(e, EditError::KeyTaken(1, "B".into()));
         let e = apply(&two(), &[Edit::Remove { grid: "Z".into() }]).unwrap_err();
         assert_eq!(e.to_string(), "edit 1: no grid \"Z\" in the layer");
+    }
+
+    /// The problems of a report, comparable across a local and a whole-layer validation.
+    fn problems(
+        r: &CoverageReport,
+    ) -> (
+        Vec<[String; 2]>,
+        Vec<(Vec<String>, i64)>,
+        Vec<String>,
+        Vec<String>,
+    ) {
+        let mut overlaps: Vec<[String; 2]> = r.overlaps.iter().map(|o| o.grids.clone()).collect();
+        overlaps.sort();
+        let mut gaps: Vec<(Vec<String>, i64)> = r
+            .gaps
+            .iter()
+            .map(|g| {
+                let mut n = g.neighbours.clone();
+                n.sort();
+                (n, g.area_m2.round() as i64)
+            })
+            .collect();
+        gaps.sort();
+        let mut edges: Vec<String> = r.invalid_edges.iter().map(|e| e.grid.clone()).collect();
+        edges.sort();
+        let mut bad: Vec<String> = r.invalid_geometry.iter().map(|e| e.grid.clone()).collect();
+        bad.sort();
+        (overlaps, gaps, edges, bad)
+    }
+
+    fn scaled(g: &Grid, f: f64) -> MultiPolygon<f64> {
+        use geo::{Centroid, Scale};
+        let c = g.geometry.centroid().unwrap();
+        g.geometry.scale_around_point(f, f, c)
+    }
+
+    #[test]
+    fn a_local_check_finds_what_the_whole_layer_validation_finds() {
+        let layer = crate::spatial::synth::Lattice::near_zibo(900, 7).build();
+        let index = crate::spatial::Locator::new(&layer.geometries());
+        let by_key: std::collections::HashMap<String, usize> = layer
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.clone(), i))
+            .collect();
+        let g = &layer.grids[31 * 10 + 12];
+        let far = layer.grids[5].key.clone();
+        let cases: Vec<(&str, Vec<Edit>)> = vec![
+            (
+                "unchanged",
+                vec![Edit::Replace {
+                    grid: g.key.clone(),
+                    geometry: g.geometry.clone(),
+                }],
+            ),
+            (
+                "shrunk",
+                vec![Edit::Replace {
+                    grid: g.key.clone(),
+                    geometry: scaled(g, 0.8),
+                }],
+            ),
+            (
+                "grown",
+                vec![Edit::Replace {
+                    grid: g.key.clone(),
+                    geometry: scaled(g, 1.3),
+                }],
+            ),
+            (
+                "removed",
+                vec![Edit::Remove {
+                    grid: g.key.clone(),
+                }],
+            ),
+            (
+                "merged",
+                vec![Edit::Merge {
+                    grids: vec![g.key.clone(), layer.grids[31 * 10 + 13].key.clone()],
+                }],
+            ),
+            (
+                "removed and added back",
+                vec![
+                    Edit::Remove {
+                        grid: g.key.clone(),
+                    },
+                    Edit::Add {
+                        grid: "new".into(),
+                        geometry: g.geometry.clone(),
+                        properties: Map::new(),
+                    },
+                ],
+            ),
+        ];
+        for (what, edits) in cases {
+            let local = check_local(&layer, &index, &by_key, &edits).unwrap();
+            let whole =
+                validate_coverage(&apply(&layer, &edits).unwrap(), &CoverageOptions::default());
+            assert_eq!(problems(&local.report), problems(&whole), "{what}");
+            assert_eq!(local.report.valid, whole.valid, "{what}");
+            assert!(
+                local.checked.len() < 30,
+                "{what}: {} grids checked",
+                local.checked.len()
+            );
+            match what {
+                "unchanged" => assert!(local.changed.is_empty() && local.report.valid),
+                "shrunk" => assert_eq!(local.report.gaps.len(), 1),
+                "grown" => assert!(local.report.overlaps.len() >= 4),
+                "removed" => assert_eq!(local.removed, vec![g.key.clone()]),
+                _ => {}
+            }
+        }
+        // A new code must be free in the whole layer, not only where the edit acts.
+        let taken = vec![Edit::Add {
+            grid: far.clone(),
+            geometry: scaled(g, 0.1),
+            properties: Map::new(),
+        }];
+        assert_eq!(
+            check_local(&layer, &index, &by_key, &taken).unwrap_err(),
+            EditError::KeyTaken(1, far)
+        );
+        let unknown = vec![Edit::Remove {
+            grid: "nope".into(),
+        }];
+        assert_eq!(
+            check_local(&layer, &index, &by_key, &unknown).unwrap_err(),
+            EditError::UnknownGrid(1, "nope".into())
+        );
     }
 }

@@ -107,7 +107,7 @@ async function start() {
     document.body.dataset.version = String(id);
   }
 
-  function drawProblems(r) {
+  function problemItems(r) {
     const items = [];
     const add = (kind, text, geometry) => items.push({ kind, text, geometry });
     for (const o of r.overlaps) add('overlap', `${t('planner.overlap', '重叠')} ${o.grids.join(' / ')} · ${o.area_m2.toFixed(1)} m²`, o.geometry);
@@ -116,10 +116,17 @@ async function start() {
     for (const o of r.outside_boundary) add('outside_boundary', `${t('planner.outside', '超出辖区')} ${o.grid} · ${o.area_m2.toFixed(1)} m²`, o.geometry);
     for (const g of r.invalid_geometry) add('invalid_geometry', `${t('planner.invalid_geometry', '几何无效')} ${g.grid}${g.reason ? ` · ${g.reason}` : ''}`, g.location ? { type: 'Point', coordinates: g.location } : null);
     for (const g of r.empty_geometry) add('invalid_geometry', `${t('planner.empty', '空几何')} ${g.grid}`, null);
+    return items;
+  }
+  function drawItems(items) {
     map.getSource('problems').setData({
       type: 'FeatureCollection',
       features: items.filter((i) => i.geometry).map((i) => ({ type: 'Feature', geometry: i.geometry, properties: { kind: i.kind, color: PROBLEM[i.kind] } })),
     });
+  }
+  function drawProblems(r) {
+    const items = problemItems(r);
+    drawItems(items);
     $('summary').textContent = items.length
       ? `${items.length} ${t('planner.n_problems', '处问题')}`
       : t('planner.clean', '无重叠、无缝隙、边界全部吻合。');
@@ -141,16 +148,53 @@ async function start() {
     map.getSource('picked').setData(grids.get(code) ?? { type: 'FeatureCollection', features: [] });
   });
 
+  // Each edit, and a boundary while it is dragged, is checked where it acts
+  // (POST /api/v1/layers/{id}/check): the grid and its neighbours, in milliseconds, nothing saved.
+  let checkTimer = null;
+  let checkSeq = 0;
+  function checkSoon(extra = []) {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(() => localCheck(extra), 120);
+  }
+  async function localCheck(extra = []) {
+    const list = [...edits, ...extra];
+    const out = $('e-check');
+    if (!list.length || !version) { out.textContent = ''; delete out.dataset.valid; return; }
+    const seq = ++checkSeq;
+    try {
+      const c = await api(`/api/v1/layers/${version.layer.id}/check`, { method: 'POST', json: { edits: list } });
+      if (seq !== checkSeq) return;
+      const items = problemItems(c.report);
+      drawItems(items);
+      const where = `${c.checked.length} ${t('planner.check_grids', '个网格')}, ${c.elapsed_ms.toFixed(1)} ms`;
+      out.textContent = items.length
+        ? `${t('planner.check', '局部检查')} (${where}): ${items.map((i) => i.text).join('; ')}`
+        : `${t('planner.check', '局部检查')} (${where}): ${t('planner.check_clean', '无重叠、无缝隙、边界吻合')}`;
+      out.dataset.valid = String(c.report.valid);
+    } catch (e) {
+      if (seq !== checkSeq) return;
+      out.textContent = e.message;
+      out.dataset.valid = 'false';
+    }
+  }
   function pushEdit(edit, text) {
     edits.push(edit);
     $('edits').append(el('li', {}, text));
     $('message').textContent = '';
+    localCheck();
   }
+  draw.on('change', (ids, type) => {
+    if (editing?.kind !== 'replace' || type === 'delete') return;
+    const f = draw.getSnapshotFeature(editing.id);
+    if (f) checkSoon([{ op: 'replace', grid: editing.grid, geometry: restore(f.geometry) }]);
+  });
   function clearEdits() {
     edits = [];
     editing = null;
     mergeFrom = null;
     $('edits').replaceChildren();
+    $('e-check').textContent = '';
+    if (version) drawProblems(version.report);
     draw.clear();
     draw.setMode('static');
   }

@@ -395,12 +395,19 @@ try {
   await plan.mouse.down();
   await plan.mouse.move(vx + 40, vy + 30, { steps: 6 });
   const away = await plan.evaluate(() => window.tesseraDraw.getSnapshot()[0].geometry.coordinates[0][0]);
+  // While dragged away, the local check flags the boundary (the grid and its neighbours only).
+  const flagged = await plan.waitForFunction(() => document.getElementById('e-check').dataset.valid === 'false', null, { timeout: 10000 })
+    .then(() => true).catch(() => false);
+  check(flagged, `the dragged boundary is checked where it acts while drawing (${await plan.textContent('#e-check')})`);
   await plan.mouse.move(vx + 4, vy + 3, { steps: 6 });
   await plan.mouse.up();
   const back = await plan.evaluate(() => window.tesseraDraw.getSnapshot()[0].geometry.coordinates[0][0]);
   check(Math.hypot(away[0] - geo.vertex[0], away[1] - geo.vertex[1]) > 1e-5, `the vertex was dragged (to ${away})`);
   check(Math.abs(back[0] - geo.vertex[0]) < 1e-9 && Math.abs(back[1] - geo.vertex[1]) < 1e-9,
     `dropped near its old place it snaps onto the neighbours' vertex (${back} vs ${geo.vertex})`);
+  const clean = await plan.waitForFunction(() => document.getElementById('e-check').dataset.valid === 'true', null, { timeout: 10000 })
+    .then(() => true).catch(() => false);
+  check(clean, `snapped back, the local check finds nothing (${await plan.textContent('#e-check')})`);
   await plan.click('#e-edit');
   await plan.waitForSelector('#edits li', { timeout: 10000 });
   const splitVersion = await plan.getAttribute('body', 'data-version');
