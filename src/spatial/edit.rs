@@ -220,7 +220,7 @@ pub fn check_local(
         let inside = MultiPolygon::<f64>::try_from(gap.geometry.value.clone())
             .ok()
             .and_then(|g| geo::InteriorPoint::interior_point(&g));
-        borders && inside.is_none_or(|p| index.locate(p.0).is_none_or(|i| in_patch(i)))
+        borders && inside.is_none_or(|p| index.locate(p.0).is_none_or(&in_patch))
     });
     report.summary.gaps = report.gaps.len();
     report.summary.slivers = report.gaps.iter().filter(|g| g.sliver).count();
