@@ -740,14 +740,14 @@ mod tests {
     }
 
     /// The problems of a report, comparable across a local and a whole-layer validation.
-    fn problems(
-        r: &CoverageReport,
-    ) -> (
+    type Problems = (
         Vec<[String; 2]>,
         Vec<(Vec<String>, i64)>,
         Vec<String>,
         Vec<String>,
-    ) {
+    );
+
+    fn problems(r: &CoverageReport) -> Problems {
         let mut overlaps: Vec<[String; 2]> = r.overlaps.iter().map(|o| o.grids.clone()).collect();
         overlaps.sort();
         let mut gaps: Vec<(Vec<String>, i64)> = r
