@@ -598,7 +598,7 @@ async fn openapi_describes_every_route() {
         let page = !(path.starts_with("/api/")
             || path.starts_with("/open311/")
             || path.starts_with("/tiles/")
-            || ["/healthz", "/metrics"].contains(path));
+            || ["/livez", "/healthz", "/metrics"].contains(path));
         if *path == "/api/openapi.json" || page {
             continue;
         }
@@ -631,6 +631,7 @@ async fn openapi_describes_every_route() {
                     assert!(
                         [
                             "/metrics",
+                            "/livez",
                             "/api/v1/events",
                             "/api/v1/cases/{id}/media/{name}",
                             // Mapbox Vector Tiles (protobuf).

@@ -51,6 +51,7 @@ use Permission as P;
 /// Every route and what it needs. Case routes are further limited to the caller's scope by
 /// their handlers, and case actions by the action (see [`action_permission`]).
 pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/livez", Public),
     ("GET", "/healthz", Public),
     ("GET", "/metrics", Public),
     ("GET", "/api/openapi.json", Public),

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/livez", get(livez))
         .route("/healthz", get(healthz))
         .route("/api/v1/grids", get(grids))
         .route("/api/v1/grids/{key}", get(grid))
@@ -44,6 +45,15 @@ pub(crate) async fn outline(State(state): State<AppState>) -> Json<OutlineFeatur
         properties: serde_json::json!({ "layer": live.layer_id }),
         geometry: geojson::Geometry::from(&live.outline),
     })
+}
+
+/// Liveness: the process answers (`ok`, text/plain), touching nothing — for a supervisor's
+/// liveness probe, and the baseline the HTTP benchmarks compare other routes with. Readiness,
+/// with the database and the index, is `/healthz`.
+#[utoipa::path(get, path = "/livez", tag = "grids",
+    responses((status = 200, description = "`ok`", content_type = "text/plain", body = String)))]
+pub(crate) async fn livez() -> &'static str {
+    "ok"
 }
 
 /// Overall health.

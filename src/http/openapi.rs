@@ -13,6 +13,7 @@ use utoipa::OpenApi;
     ),
     paths(
         super::locate::locate,
+        super::grids::livez,
         super::grids::healthz,
         super::grids::grids,
         super::grids::grid,

@@ -120,6 +120,34 @@ impl PointDistance for Entry {
 }
 
 impl Locator {
+    /// Bytes the index holds on the heap: the packed tree, the vertex chains, the edge bands and
+    /// the nearest-grid tree (its nodes counted as its entries plus one node per 6 entries, the
+    /// fill rstar's bulk load leaves). Input polygons are not counted: the index keeps its own
+    /// copy of what it needs.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        let bands: usize = self
+            .grids
+            .iter()
+            .filter_map(|g| g.bands.as_ref())
+            .map(|b| vec(&b.starts) + vec(&b.edges))
+            .sum();
+        let entries = self.nearest.size();
+        let nearest = entries * size_of::<Entry>() + entries.div_ceil(6) * 64;
+        vec(&self.tree.nodes)
+            + vec(&self.tree.level_starts)
+            + vec(&self.leaf_grids)
+            + vec(&self.leaf_chains)
+            + vec(&self.grids)
+            + vec(&self.coords)
+            + vec(&self.rings)
+            + bands
+            + nearest
+    }
+
     /// Bulk-loads an R-tree over the polygons' envelopes and prepares each polygon for fast
     /// point-in-polygon tests. Coordinates are WGS84 lon/lat degrees (any planar coordinates work
     /// for [`locate`](Self::locate); snapping distances assume degrees).
