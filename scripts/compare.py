@@ -1,25 +1,37 @@
 #!/usr/bin/env python3
-"""Benchmark tessera against shapely/GEOS on the same data, in one run; prints a Markdown table.
+"""Every side-by-side comparison of tessera with its peers, on the same data in one run.
 
-    scripts/compare.py [--tessera target/release/tessera] [--json results.json]
+    scripts/compare.sh [options]            # builds, starts a throwaway PostGIS, runs this
+    scripts/compare.py --tessera BIN [--pg URL] [--http] [--json OUT] [--plot OUT.png] [--smoke]
 
-(i)  locate throughput (points/s) on 1,500- and 100,000-cell Voronoi coverages with 1,000,000
-     uniform random points:
-     - shapely: `STRtree(geoms)` build + `tree.query(points, predicate="intersects")`, in-process,
-       one core, best of --repeat (point geometries are created beforehand, not timed);
-     - tessera: `tessera locate FILE --points pts.csv --stats`, which reports
-       `located N points in S seconds` on stderr, measured in-process excluding I/O (and
-       single-threaded); best of --repeat. Wall time of the whole command is shown too.
-(ii) validate time (s) on the same coverages (valid ones):
-     - shapely: `shapely.coverage_is_valid(geoms)`, best of --repeat, file reading excluded;
-     - tessera: `tessera validate FILE --stats` (`validated N grids in S seconds` on stderr),
-       best of --repeat.
+Sections (each prints a Markdown table; ratios are computed within this run only):
 
-Ratios: locate = tessera points/s / shapely points/s (speed-up, >1 means tessera is faster);
-validate = tessera seconds / GEOS seconds (<1 means tessera is faster).
+locate   points/s on one core at each coverage size, 1,000,000 points uniform over the
+         coverage's bounding box grown by 5 % on each side (inside and around it):
+         - tessera: `tessera locate --stats --threads 1` (in-process figures: locating, and the
+           index build separately), and `--threads` = every core, reported apart;
+         - shapely 2.2 (GEOS 3.14): `STRtree(geoms)` build and bulk
+           `tree.query(points, predicate="intersects")`, one core, timed apart;
+         - PostGIS: a GiST-indexed grids table joined with a points table on `ST_Intersects`
+           (`SELECT count(*)…`), `max_parallel_workers_per_gather = 0` for one core, the
+           default for all cores; index build timed apart.
+         Every tessera answer is checked against shapely's, and PostGIS's against shapely's.
+validate seconds for `shapely.coverage_is_valid` (GEOS, one core) and `tessera validate --stats`
+         with one thread (`RAYON_NUM_THREADS=1`) and with every core; both must agree on
+         validity.
+memory   the index's heap bytes per 100,000 grids; cold start (reading the GeoJSON + building
+         the index) at each size.
+tiles    (with --pg, at the largest size) per-tile time of the in-process encoder
+         (`cargo bench --bench tiles`) and of PostGIS `ST_AsMVT` on the same tiles, median
+         and p99.
+http     (with --http) wrk on loopback, keep-alive, 64 connections: `/livez` (does nothing)
+         against `/api/v1/locate` (random pins), p99 latency; case intake (`POST
+         /api/v1/cases`, durable commits) on SQLite and PostGIS; several processes on one
+         PostGIS.
 
-Generated data is cached under target/compare-data/ (GeoJSON + points CSV for tessera, WKB for
-the in-process side), so later runs skip generation.
+Data: the demo district's 1,466 real grids (geodata/zhangdian) and synthetic coverages from
+`tessera demo coverage --grids N --seed 1`, cached under target/compare-data/.
+Exit status 1 when an answer disagrees or a side fails.
 """
 
 from __future__ import annotations
@@ -29,8 +41,12 @@ import json
 import os
 import platform
 import re
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,282 +64,646 @@ except ImportError:  # not inside the venv: bootstrap it and re-run there
     os.environ["TESSERA_PYENV_REEXEC"] = "1"
     os.execv(py, [py, str(Path(__file__).resolve())] + sys.argv[1:])
 
-sys.path.insert(0, str(HERE))
-import coverage_gen as cg  # noqa: E402
-
-DATA_VERSION = 1  # bump when coverage_gen output changes
-LOCATED_RE = re.compile(r"located\s+(\d+)\s+points\s+in\s+([0-9.eE+-]+)\s+seconds")
-VALIDATED_RE = re.compile(r"validated\s+(\d+)\s+grids\s+in\s+([0-9.eE+-]+)\s+seconds")
+RE = {
+    "read": re.compile(r"read (\d+) grids in ([0-9.]+) seconds"),
+    "indexed": re.compile(r"indexed (\d+) grids in ([0-9.]+) seconds \((\d+) bytes\)"),
+    "located": re.compile(r"located (\d+) points in ([0-9.]+) seconds on (\d+) thread"),
+    "validated": re.compile(r"validated (\d+) grids in ([0-9.]+) seconds"),
+}
+DEMO = ROOT / "geodata" / "zhangdian" / "grids.geojson"
+CODE_RE = re.compile(r'"code":\s*"([^"]*)"')
 
 
 def log(*a):
-    print(*a, file=sys.stderr, flush=True)
+    print("compare:", *a, file=sys.stderr, flush=True)
 
 
-# --------------------------------------------------------------------------------------------
-# cached data
-# --------------------------------------------------------------------------------------------
-def _save_wkb(geoms, path: Path):
-    wkb = shapely.to_wkb(geoms)
-    lens = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
-    blob = np.frombuffer(b"".join(wkb), dtype=np.uint8)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, lens=lens, blob=blob)
-    tmp.replace(path)
-
-
-def _load_wkb(path: Path):
-    with np.load(path) as z:
-        lens, blob = z["lens"], z["blob"].tobytes()
-    offs = np.concatenate([[0], np.cumsum(lens)])
-    wkb = [blob[offs[i]:offs[i + 1]] for i in range(len(lens))]
-    return shapely.from_wkb(wkb)
-
-
-def coverage_data(data: Path, n: int, seed: int):
-    """(geojson path, geoms array); generated once, then read from the cache."""
-    stem = data / f"voronoi-{n}-s{seed}-v{DATA_VERSION}"
-    gj, wk = stem.with_suffix(".geojson"), stem.with_suffix(".wkb.npz")
-    if gj.exists() and wk.exists():
-        geoms = _load_wkb(wk)
-        if len(geoms) == n:
-            return gj, geoms
-    log(f"compare: generating {n}-cell Voronoi coverage (seed {seed}) in {data}")
-    cov = cg.voronoi_coverage(n, seed)
-    tmp = gj.with_suffix(".tmp")
-    cg.write_geojson(cov, tmp)
-    tmp.replace(gj)
-    _save_wkb(cov.array, wk)
-    return gj, cov.array
-
-
-def points_data(data: Path, npts: int, seed: int, bbox):
-    """(csv path, (n, 2) float array) of uniform points over bbox."""
-    stem = data / f"points-{npts}-s{seed}-v{DATA_VERSION}"
-    csvp, npy = stem.with_suffix(".csv"), stem.with_suffix(".npy")
-    if csvp.exists() and npy.exists():
-        pts = np.load(npy)
-        if pts.shape == (npts, 2):
-            return csvp, pts
-    log(f"compare: generating {npts} random points in {data}")
-    pts = cg.random_points(npts, seed, bbox, margin=0.0)
-    tmp = csvp.with_suffix(".tmp")
-    cg.write_points_csv(pts, tmp)
-    tmp.replace(csvp)
-    np.save(npy, pts)
-    return csvp, pts
-
-
-# --------------------------------------------------------------------------------------------
-# measurements
-# --------------------------------------------------------------------------------------------
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def shapely_locate(geoms, pts_geoms, repeat: int) -> float:
-    def run():
-        tree = STRtree(geoms)
-        tree.query(pts_geoms, predicate="intersects")
-    return best_of(run, repeat)
-
-
-def shapely_validate(geoms, repeat: int) -> float:
-    ok = {}
-
-    def run():
-        ok["v"] = bool(shapely.coverage_is_valid(geoms))
-    t = best_of(run, repeat)
-    if not ok["v"]:
-        log("compare: warning: GEOS says the benchmark coverage is not valid")
-    return t
-
-
-def tessera_stat(binary: Path, args, pattern: re.Pattern, repeat: int, timeout: float):
-    """Best in-process seconds reported on stderr, best wall seconds, and the count N.
-    Runs after the first are skipped once a run takes more than timeout / 10."""
-    best_s, best_wall, count = float("inf"), float("inf"), None
-    for k in range(repeat):
-        if k > 0 and best_wall > timeout / 10:
-            break
-        t0 = time.perf_counter()
-        try:
-            p = subprocess.run([str(binary)] + [str(a) for a in args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise RuntimeError(f"tessera {args[0]} timed out after {timeout:.0f} s")
-        wall = time.perf_counter() - t0
-        err = p.stderr.decode("utf-8", "replace")
-        m = pattern.search(err)
-        if m is None:
-            raise RuntimeError(f"{' '.join(map(str, args[:1]))}: exit {p.returncode}, no stats line in "
-                               f"stderr: {err.strip()[-300:]!r}")
-        count = int(m.group(1))
-        # the figure is printed with limited decimals: never divide by a printed 0
-        best_s = min(best_s, max(float(m.group(2)), 1e-4))
-        best_wall = min(best_wall, wall)
-    return best_s, best_wall, count
-
-
-def machine_info(binary: Path | None) -> dict:
-    cpu = "unknown"
+def cores() -> int:
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
-    tv = None
-    if binary is not None:
-        try:
-            tv = subprocess.run([str(binary), "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                timeout=30).stdout.decode().strip() or None
-        except Exception:
-            tv = None
-    try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:
-        cores = os.cpu_count()
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------------------------------------
+# data
+# ------------------------------------------------------------------------------------------
+class Coverage:
+    def __init__(self, n: int, path: Path):
+        self.n, self.path = n, path
+        text = path.read_text()
+        self.geoms = shapely.get_parts(shapely.from_geojson(text))
+        self.keys = CODE_RE.findall(text)
+        if len(self.keys) != len(self.geoms):
+            raise RuntimeError(f"{path}: {len(self.geoms)} geometries but {len(self.keys)} codes")
+        self.vertices = int(shapely.get_num_coordinates(self.geoms).sum())
+        self.bbox = tuple(shapely.total_bounds(self.geoms))
+
+
+def coverage(binary: Path, data: Path, n: int) -> Coverage:
+    if n == 1466:
+        return Coverage(n, DEMO)
+    path = data / f"coverage-{n}-s1.geojson"
+    if not path.exists():
+        log(f"generating a {n:,}-grid coverage")
+        tmp = path.with_suffix(".tmp")
+        subprocess.run([str(binary), "demo", "coverage", "--grids", str(n), "--seed", "1", "-o", str(tmp)],
+                       check=True, stdout=subprocess.DEVNULL)
+        tmp.replace(path)
+    return Coverage(n, path)
+
+
+def points_for(cov: Coverage, npts: int, data: Path):
+    """Uniform points over the bounding box grown by 5 % each side: (csv path, (n, 2) array)."""
+    x0, y0, x1, y1 = cov.bbox
+    mx, my = (x1 - x0) * 0.05, (y1 - y0) * 0.05
+    rng = np.random.default_rng(42)
+    pts = np.column_stack([rng.uniform(x0 - mx, x1 + mx, npts), rng.uniform(y0 - my, y1 + my, npts)])
+    path = data / f"points-{cov.n}-{npts}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            f.write("lon,lat\n")
+            np.savetxt(f, pts, fmt="%.9f", delimiter=",")
+        tmp.replace(path)
+    # the CSV is what tessera reads: use the same rounded values on every side
+    pts = np.round(pts, 9)
+    return path, pts
+
+
+# ------------------------------------------------------------------------------------------
+# measuring
+# ------------------------------------------------------------------------------------------
+def run_tessera(binary: Path, args, env=None, stdout=subprocess.DEVNULL, timeout=1800):
+    t0 = time.perf_counter()
+    p = subprocess.run([str(binary)] + [str(a) for a in args], stdout=stdout, stderr=subprocess.PIPE,
+                       env={**os.environ, **(env or {})}, timeout=timeout)
+    wall = time.perf_counter() - t0
+    err = p.stderr.decode("utf-8", "replace")
+    return p.returncode, err, wall
+
+
+def stat(err: str, name: str):
+    m = RE[name].search(err)
+    if m is None:
+        raise RuntimeError(f"no `{name}` figure in tessera's stderr: {err.strip()[-300:]!r}")
+    return m.groups()
+
+
+def best(fn, repeat: int, budget: float = 60.0):
+    """Best time of up to `repeat` runs (fewer when one run takes over budget / repeat)."""
+    times, out = [], None
+    for k in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        if sum(times) > budget:
+            break
+    return min(times), times, out
+
+
+def spread(times):
+    return f"{min(times):.3g}–{max(times):.3g} s" if len(times) > 1 else "1 run"
+
+
+# ------------------------------------------------------------------------------------------
+# locate
+# ------------------------------------------------------------------------------------------
+def locate_tessera(binary, cov, pts_csv, threads, repeat, out_csv=None):
+    runs, index_s, read_s, heap, answers = [], None, None, None, None
+    for k in range(repeat):
+        stdout = open(out_csv, "wb") if (out_csv and k == 0) else subprocess.DEVNULL
+        try:
+            rc, err, wall = run_tessera(binary, ["locate", cov.path, "--points", pts_csv, "--stats",
+                                                 "--threads", threads], stdout=stdout)
+        finally:
+            if stdout is not subprocess.DEVNULL:
+                stdout.close()
+        if rc != 0:
+            raise RuntimeError(f"tessera locate exit {rc}: {err.strip()[-300:]}")
+        n, s, _ = stat(err, "located")
+        runs.append(float(s))
+        _, i, b = stat(err, "indexed")
+        index_s = min(index_s or 1e9, float(i))
+        read_s = min(read_s or 1e9, float(stat(err, "read")[1]))
+        heap = int(b)
+        if sum(runs) > 60:
+            break
+    return {"locate_s": min(runs), "runs": runs, "index_s": index_s, "read_s": read_s, "heap_bytes": heap}
+
+
+def tessera_answers(out_csv: Path, key_index: dict) -> np.ndarray:
+    idx = []
+    with open(out_csv) as f:
+        next(f)
+        for line in f:
+            k = line.rstrip("\n").rsplit(",", 1)[1]
+            idx.append(key_index[k] if k else -1)
+    return np.array(idx, dtype=np.int64)
+
+
+def locate_shapely(cov, pts_geoms, repeat):
+    build, build_runs, tree = best(lambda: STRtree(cov.geoms), repeat)
+    query, query_runs, res = best(lambda: tree.query(pts_geoms, predicate="intersects"), repeat)
+    ans = np.full(len(pts_geoms), -1, dtype=np.int64)
+    ans[res[0]] = res[1]
+    multi = len(res[0]) - len(np.unique(res[0]))
+    return {"build_s": build, "query_s": query, "runs": query_runs, "multi_hits": int(multi)}, ans
+
+
+# ------------------------------------------------------------------------------------------
+# PostGIS
+# ------------------------------------------------------------------------------------------
+class PostGIS:
+    def __init__(self, url: str):
+        import psycopg
+        self.psycopg = psycopg
+        base, _, _ = url.rpartition("/")
+        name = f"compare_{os.getpid()}"
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {name}")
+            c.execute(f"CREATE DATABASE {name}")
+        self.url = f"{base}/{name}"
+        self.admin = url
+        self.name = name
+        self.conn = psycopg.connect(self.url, autocommit=True)
+        self.conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        self.version = self.conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+
+    def close(self):
+        self.conn.close()
+        with self.psycopg.connect(self.admin, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+    def load_grids(self, cov: Coverage):
+        c = self.conn
+        c.execute("DROP TABLE IF EXISTS grids")
+        c.execute("CREATE TABLE grids (idx integer, code text, geom geometry(MultiPolygon, 4326))")
+        wkb = shapely.to_wkb(shapely.set_srid(cov.geoms, 4326), hex=True, include_srid=True)
+        t0 = time.perf_counter()
+        with c.cursor() as cur, cur.copy("COPY grids (idx, code, geom) FROM STDIN") as cp:
+            for i, (k, g) in enumerate(zip(cov.keys, wkb)):
+                cp.write_row((i, k, g))
+        load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        c.execute("CREATE INDEX grids_gist ON grids USING gist (geom)")
+        c.execute("ANALYZE grids")
+        return load, time.perf_counter() - t0
+
+    def load_points(self, pts: np.ndarray):
+        c = self.conn
+        c.execute("DROP TABLE IF EXISTS pts")
+        c.execute("CREATE TABLE pts (id integer, geom geometry(Point, 4326))")
+        with c.cursor() as cur, cur.copy("COPY pts (id, geom) FROM STDIN") as cp:
+            for i, (x, y) in enumerate(pts.tolist()):
+                cp.write_row((i, f"SRID=4326;POINT({x!r} {y!r})"))
+        c.execute("ANALYZE pts")
+
+    def locate(self, repeat: int, workers: int):
+        c = self.conn
+        c.execute(f"SET max_parallel_workers_per_gather = {workers}")
+        q = "SELECT count(*), sum(g.idx) FROM pts p JOIN grids g ON ST_Intersects(g.geom, p.geom)"
+        t, runs, _ = best(lambda: c.execute(q).fetchone(), repeat, budget=120)
+        return t, runs
+
+    def answers(self, n: int) -> np.ndarray:
+        ans = np.full(n, -1, dtype=np.int64)
+        rows = self.conn.execute(
+            "SELECT p.id, g.idx FROM pts p JOIN grids g ON ST_Intersects(g.geom, p.geom)").fetchall()
+        for i, g in rows:
+            ans[i] = g
+        return ans
+
+    def tile_ms(self, tiles):
+        sql = ("SELECT COALESCE((SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM ("
+               " SELECT ST_AsMVTGeom(ST_Transform(g.geom, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true) AS geom,"
+               " g.code FROM grids g"
+               " WHERE g.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096), 4326)"
+               " ORDER BY g.idx) q WHERE q.geom IS NOT NULL), ''::bytea)")
+        out = []
+        self.conn.execute("SET max_parallel_workers_per_gather = 0")
+        for z, x, y in tiles:
+            t0 = time.perf_counter()
+            self.conn.execute(sql, (z, x, y, z, x, y)).fetchone()
+            out.append((time.perf_counter() - t0) * 1e3)
+        return out
+
+
+# ------------------------------------------------------------------------------------------
+# tiles
+# ------------------------------------------------------------------------------------------
+def tile_list(cov: Coverage, per_zoom: int):
+    import math
+    x0, y0, x1, y1 = cov.bbox
+    rng = np.random.default_rng(7)
+    out = []
+    for z in range(10, 16):
+        n = 2 ** z
+        for _ in range(per_zoom):
+            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            x = int((lon + 180) / 360 * n)
+            r = math.radians(lat)
+            y = int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+            out.append((z, x, y))
+    return out
+
+
+def tiles_tessera(cov: Coverage, tiles, smoke: bool):
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(f"{z}/{x}/{y}" for z, x, y in tiles))
+        listing = f.name
+    env = {**os.environ, "TESSERA_BENCH_LAYER": str(cov.path), "TESSERA_BENCH_TILES": listing}
+    cmd = ["cargo", "bench", "--quiet", "--bench", "tiles", "--", "--json"]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.unlink(listing)
+    if p.returncode != 0:
+        raise RuntimeError(f"cargo bench --bench tiles: {p.stderr.strip()[-400:]}")
+    return [json.loads(l)["ms"] for l in p.stdout.splitlines() if l.startswith("{")]
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round((len(v) - 1) * q)))]
+
+
+# ------------------------------------------------------------------------------------------
+# HTTP
+# ------------------------------------------------------------------------------------------
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, binary: Path, data_dir: str, database_url: str | None = None):
+        self.port = free_port()
+        args = [str(binary), "serve", "--bind", f"127.0.0.1:{self.port}", "--data-dir", data_dir,
+                "--intake-per-minute", "0", "--key-per-minute", "0", "--login-per-minute", "0"]
+        if database_url:
+            args += ["--database-url", database_url]
+        self.log = open(Path(data_dir) / "serve.log", "wb")
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=self.log, env={**os.environ, "RUST_LOG": "warn"})
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.p.poll() is not None:
+                    raise RuntimeError(f"tessera serve exited: {Path(data_dir, 'serve.log').read_text()[-400:]}")
+                time.sleep(0.2)
+        raise RuntimeError("tessera serve did not start listening")
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+        self.log.close()
+
+
+# Pins are the grids' interior points moved by up to ~50 m: every request finds a grid.
+PINS_LUA = """
+math.randomseed(%(seed)d)
+local pins = {%(pins)s}
+local function pin()
+  local k = math.random(#pins / 2) * 2
+  return pins[k - 1] + (math.random() - 0.5) * 0.001, pins[k] + (math.random() - 0.5) * 0.001
+end
+"""
+LOCATE_LUA = PINS_LUA + """
+request = function()
+  local lon, lat = pin()
+  return wrk.format("GET", string.format("/api/v1/locate?lon=%%.6f&lat=%%.6f", lon, lat))
+end
+"""
+INTAKE_LUA = PINS_LUA + """
+request = function()
+  local lon, lat = pin()
+  local body = string.format('{"channel":"citizen","category":"C01","description":"benchmark report","lon":%%.6f,"lat":%%.6f}', lon, lat)
+  return wrk.format("POST", "/api/v1/cases", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def wrk(url: str, seconds: int, conns: int, threads: int, script: str | None = None):
+    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    p = subprocess.run(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=seconds + 60)
+    out = p.stdout
+    if "Requests/sec" not in out:
+        raise RuntimeError(f"wrk {url}: {out.strip()[-400:]}")
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    m = re.search(r"99%\s+([0-9.]+)(us|ms|s)\b", out)
+    p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": p99, "non_2xx": int(errs.group(1)) if errs else 0}
+
+
+def wrk_many(urls, seconds, conns, script):
+    """One wrk per URL at the same time (one thread each); summed requests/s, worst p99."""
+    import concurrent.futures as cf
+    with cf.ThreadPoolExecutor(len(urls)) as ex:
+        rs = list(ex.map(lambda u: wrk(u, seconds, conns // len(urls), 1, script), urls))
+    return {"rps": sum(r["rps"] for r in rs), "p99_ms": max(r["p99_ms"] for r in rs),
+            "non_2xx": sum(r["non_2xx"] for r in rs)}
+
+
+def http_section(binary: Path, pg: "PostGIS | None", seconds: int, work: Path):
+    demo = Coverage(1466, DEMO)
+    inner = shapely.point_on_surface(demo.geoms)
+    pins = ",".join(f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(inner).tolist())
+    fill = {"pins": pins, "seed": 1}
+    locate_lua, intake_lua = work / "locate.lua", work / "intake.lua"
+    locate_lua.write_text(LOCATE_LUA % fill)
+    intake_lua.write_text(INTAKE_LUA % fill)
+    res = {}
+    d = tempfile.mkdtemp(dir=work)
+    s = Server(binary, d)
     try:
-        load = open("/proc/loadavg").read().split()[0]
-    except OSError:
-        load = None
-    return {"cpu": cpu, "cores": cores, "load_at_start": load, "python": platform.python_version(),
-            "shapely": shapely.__version__, "geos": shapely.geos_version_string,
-            "numpy": np.__version__, "tessera": tv}
+        wrk(s.url("/livez"), 1, 8, 1)  # warm up
+        res["livez"] = wrk(s.url("/livez"), seconds, 64, 2)
+        res["locate"] = wrk(s.url("/"), seconds, 64, 2, str(locate_lua))
+        res["livez_again"] = wrk(s.url("/livez"), seconds, 64, 2)
+        res["intake_sqlite"] = wrk(s.url("/"), seconds, 32, 2, str(intake_lua))
+    finally:
+        s.stop()
+    if pg is not None:
+        import psycopg
+        dbname = f"serve_{os.getpid()}"
+        base = pg.admin.rpartition("/")[0]
+        with psycopg.connect(pg.admin, autocommit=True) as c:
+            c.execute(f"CREATE DATABASE {dbname}")
+        url = f"{base}/{dbname}"
+        servers = []
+        try:
+            servers.append(Server(binary, tempfile.mkdtemp(dir=work), url))
+            res["locate_pg_1"] = wrk(servers[0].url("/"), seconds, 64, 2, str(locate_lua))
+            res["intake_pg_1"] = wrk(servers[0].url("/"), seconds, 32, 2, str(intake_lua))
+            servers.append(Server(binary, tempfile.mkdtemp(dir=work), url))
+            urls = [s.url("/") for s in servers]
+            res["locate_pg_2"] = wrk_many(urls, seconds, 64, str(locate_lua))
+            res["intake_pg_2"] = wrk_many(urls, seconds, 32, str(intake_lua))
+        finally:
+            for s in servers:
+                s.stop()
+            with psycopg.connect(pg.admin, autocommit=True) as c:
+                c.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+    return res
 
 
-def fmt_rate(x):
-    if x is None:
-        return "n/a"
-    return f"{x / 1e6:.2f} M/s" if x >= 1e5 else f"{x:,.0f} /s"
-
-
+# ------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------
 def fmt_s(x):
     if x is None:
         return "n/a"
-    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.3f} s"
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def rate(n, s):
+    return f"{n / s / 1e6:.2f} M/s" if s else "n/a"
+
+
+def machine(binary: Path) -> dict:
+    cpu = "unknown"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    tv = subprocess.run([str(binary), "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+    return {"cpu": cpu, "cores": cores(), "mem_gib": round(int(mem) / 2 ** 20), "load": open("/proc/loadavg").read().split()[0],
+            "python": platform.python_version(), "shapely": shapely.__version__, "geos": shapely.geos_version_string,
+            "tessera": tv, "date": time.strftime("%Y-%m-%d")}
+
+
+def plot(rows, out: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ns = [r["n"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    series = [("tessera, 1 core", "locate", "tessera_s", "o-"), ("shapely STRtree.query", "locate", "shapely_s", "s--"),
+              ("PostGIS ST_Intersects join", "locate", "postgis_s", "^:")]
+    for label, sec, key, style in series:
+        ys = [r[sec].get(key) for r in rows]
+        if any(ys):
+            a.loglog([n for n, y in zip(ns, ys) if y], [y for y in ys if y], style, label=label)
+    a.set_title(f"locate {rows[0]['points']:,} points")
+    series = [("tessera, 1 core", "validate", "tessera_1_s", "o-"), ("tessera, all cores", "validate", "tessera_all_s", "o:"),
+              ("GEOS coverage_is_valid", "validate", "geos_s", "s--")]
+    for label, sec, key, style in series:
+        ys = [r[sec].get(key) for r in rows]
+        if any(ys):
+            b.loglog([n for n, y in zip(ns, ys) if y], [y for y in ys if y], style, label=label)
+    b.set_title("validate a coverage")
+    for ax in (a, b):
+        ax.set_xlabel("grids")
+        ax.set_ylabel("seconds")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="tessera vs shapely/GEOS benchmark (Markdown table).")
-    ap.add_argument("--tessera", default="target/release/tessera", help="tessera binary")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1500, 100_000], help="coverage sizes (cells)")
-    ap.add_argument("--points", type=int, default=1_000_000, help="points for locate")
-    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--data", default=str(ROOT / "target" / "compare-data"), help="data cache directory")
-    ap.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per tessera run")
-    ap.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
-    args = ap.parse_args(argv)
-
-    binary = Path(args.tessera)
-    if not binary.is_absolute() and not binary.exists() and (ROOT / binary).exists():
-        binary = ROOT / binary
-    binary = binary.resolve()
-    have_tessera = binary.is_file() and os.access(binary, os.X_OK)
-    if not have_tessera:
-        log(f"compare: {binary} not found; showing the shapely side only")
-    data = Path(args.data)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tessera", default=str(ROOT / "target/release/tessera"))
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1466, 10_000, 100_000, 1_000_000])
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pg", help="admin URL of a PostgreSQL + PostGIS server (a database is created and dropped)")
+    ap.add_argument("--http", action="store_true", help="also run the HTTP section (needs wrk)")
+    ap.add_argument("--http-seconds", type=int, default=10)
+    ap.add_argument("--tiles-per-zoom", type=int, default=100)
+    ap.add_argument("--data", default=str(ROOT / "target" / "compare-data"))
+    ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--plot", help="write the log–log plot (PNG) here")
+    ap.add_argument("--smoke", action="store_true",
+                    help="small inputs, one run each: exercises every path, judges only the answers")
+    a = ap.parse_args(argv)
+    if a.smoke:
+        a.sizes, a.points, a.repeat, a.http_seconds, a.tiles_per_zoom = [1466, 5_000], 20_000, 1, 1, 3
+    binary = Path(a.tessera).resolve()
+    data = Path(a.data)
     data.mkdir(parents=True, exist_ok=True)
-
-    info = machine_info(binary if have_tessera else None)
-    rows = []
-    pts_csv = pts = pts_geoms = None
-    for n in args.sizes:
-        gj, geoms = coverage_data(data, n, args.seed + n)
-        if pts is None:
-            bbox = tuple(shapely.total_bounds(geoms))
-            pts_csv, pts = points_data(data, args.points, args.seed, bbox)
+    info = machine(binary)
+    pg = PostGIS(a.pg) if a.pg else None
+    if pg:
+        info["postgis"] = pg.version
+    failures, rows, extra = [], [], {}
+    work = Path(tempfile.mkdtemp(prefix="tessera-compare-"))
+    try:
+        for n in a.sizes:
+            cov = coverage(binary, data, n)
+            pts_csv, pts = points_for(cov, a.points, data)
             pts_geoms = shapely.points(pts)
-        log(f"compare: {n} cells: shapely locate / validate")
-        s_loc = shapely_locate(geoms, pts_geoms, args.repeat)
-        s_val = shapely_validate(geoms, args.repeat)
-        t_loc = t_loc_wall = t_val = t_val_wall = None
-        errs = []
-        if have_tessera:
-            log(f"compare: {n} cells: tessera locate / validate")
-            try:
-                t_loc, t_loc_wall, cnt = tessera_stat(binary, ["locate", gj, "--points", pts_csv, "--stats"],
-                                                      LOCATED_RE, args.repeat, args.timeout)
-                if cnt != len(pts):
-                    log(f"compare: warning: tessera located {cnt} points, expected {len(pts)}")
-            except Exception as e:  # report what we have
-                errs.append(str(e))
-                log(f"compare: tessera locate failed: {e}")
-            try:
-                t_val, t_val_wall, cnt = tessera_stat(binary, ["validate", gj, "--stats"], VALIDATED_RE,
-                                                      args.repeat, args.timeout)
-                if cnt != n:
-                    log(f"compare: warning: tessera validated {cnt} grids, expected {n}")
-            except Exception as e:
-                errs.append(str(e))
-                log(f"compare: tessera validate failed: {e}")
-        err = "; ".join(errs) or None
-        npts = len(pts)
-        rows.append({
-            "cells": n,
-            "vertices": int(shapely.get_num_coordinates(geoms).sum()),
-            "points": npts,
-            "locate": {
-                "shapely_s": s_loc, "shapely_pts_per_s": npts / s_loc,
-                "tessera_s": t_loc, "tessera_wall_s": t_loc_wall,
-                "tessera_pts_per_s": npts / t_loc if t_loc else None,
-                "speedup": (s_loc / t_loc) if t_loc else None,
-            },
-            "validate": {
-                "geos_s": s_val, "tessera_s": t_val, "tessera_wall_s": t_val_wall,
-                "ratio": (t_val / s_val) if t_val is not None else None,
-            },
-            "error": err,
-        })
+            key_index = {k: i for i, k in enumerate(cov.keys)}
+            row = {"n": n, "vertices": cov.vertices, "points": len(pts), "locate": {}, "validate": {}}
+            log(f"{n:,} grids: locate")
+            out_csv = work / "located.csv"
+            t1 = locate_tessera(binary, cov, pts_csv, 1, a.repeat, out_csv)
+            tall = locate_tessera(binary, cov, pts_csv, cores(), a.repeat)
+            sh, sh_ans = locate_shapely(cov, pts_geoms, a.repeat)
+            mine = tessera_answers(out_csv, key_index)
+            differ = int((mine != sh_ans).sum())
+            if differ > sh["multi_hits"]:
+                failures.append(f"locate at {n:,} grids: {differ} answers differ from shapely's")
+            L = row["locate"]
+            L.update({"tessera_s": t1["locate_s"], "tessera_runs": t1["runs"], "tessera_index_s": t1["index_s"],
+                      "tessera_all_s": tall["locate_s"], "shapely_s": sh["query_s"], "shapely_runs": sh["runs"],
+                      "shapely_build_s": sh["build_s"], "differ_from_shapely": differ,
+                      "heap_bytes": t1["heap_bytes"], "read_s": t1["read_s"]})
+            if pg:
+                log(f"{n:,} grids: PostGIS load and locate")
+                load_s, gist_s = pg.load_grids(cov)
+                pg.load_points(pts)
+                one, one_runs = pg.locate(a.repeat, 0)
+                allc, _ = pg.locate(1 if a.smoke else a.repeat, max(1, cores()))
+                pg_ans = pg.answers(len(pts))
+                pdiff = int((pg_ans != sh_ans).sum())
+                if pdiff > sh["multi_hits"]:
+                    failures.append(f"PostGIS locate at {n:,} grids: {pdiff} answers differ from shapely's")
+                L.update({"postgis_s": one, "postgis_runs": one_runs, "postgis_all_s": allc,
+                          "postgis_gist_s": gist_s, "postgis_load_s": load_s, "postgis_differ": pdiff})
+            log(f"{n:,} grids: validate")
+            geos_s, geos_runs, geos_ok = best(lambda: bool(shapely.coverage_is_valid(cov.geoms)), a.repeat, 120)
 
-    # ---- Markdown -----------------------------------------------------------------------------
-    out = []
-    out.append(f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, shapely "
-               f"{info['shapely']} (GEOS {info['geos']}), numpy {info['numpy']}; "
-               f"load average at start {info['load_at_start']}; "
-               f"tessera: {info['tessera'] or ('n/a' if not have_tessera else str(binary))}")
-    out.append("")
-    out.append("| benchmark | cells (vertices) | shapely / GEOS | tessera | tessera wall | ratio |")
-    out.append("|---|---|---|---|---|---|")
+            def tv(threads):
+                def go():
+                    rc, err, _ = run_tessera(binary, ["validate", cov.path, "--stats"],
+                                             env={"RAYON_NUM_THREADS": str(threads)})
+                    if rc not in (0, 1):
+                        raise RuntimeError(f"tessera validate exit {rc}: {err.strip()[-300:]}")
+                    return float(stat(err, "validated")[1]), rc == 0
+                runs = []
+                ok = None
+                for _ in range(a.repeat):
+                    s, ok = go()
+                    runs.append(s)
+                    if sum(runs) > 120:
+                        break
+                return min(runs), runs, ok
+            v1, v1_runs, v_ok = tv(1)
+            vall, _, _ = tv(cores())
+            if v_ok != geos_ok:
+                failures.append(f"validate at {n:,} grids: tessera says valid={v_ok}, GEOS {geos_ok}")
+            row["validate"] = {"geos_s": geos_s, "geos_runs": geos_runs, "tessera_1_s": v1, "tessera_1_runs": v1_runs,
+                               "tessera_all_s": vall, "valid": geos_ok, "agree": v_ok == geos_ok}
+            rows.append(row)
+            if pg and n == max(a.sizes):
+                log(f"{n:,} grids: tiles")
+                tiles = tile_list(cov, a.tiles_per_zoom)
+                mine_ms = tiles_tessera(cov, tiles, a.smoke)
+                pg_ms = pg.tile_ms(tiles)
+                extra["tiles"] = {"n": n, "tiles": len(tiles), "tessera_p50_ms": pct(mine_ms, 0.5),
+                                  "tessera_p99_ms": pct(mine_ms, 0.99), "postgis_p50_ms": pct(pg_ms, 0.5),
+                                  "postgis_p99_ms": pct(pg_ms, 0.99)}
+        if a.http:
+            if shutil.which("wrk") is None:
+                failures.append("wrk is not installed: HTTP section skipped")
+            else:
+                log("HTTP (wrk)")
+                extra["http"] = http_section(binary, pg, a.http_seconds, work)
+    finally:
+        if pg:
+            pg.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    # ---- tables --------------------------------------------------------------------------
+    o = []
+    o.append(f"Machine: {info['cpu']}, {info['cores']} cores, {info['mem_gib']} GiB; load average at start "
+             f"{info['load']}; {info['tessera']}; shapely {info['shapely']} (GEOS {info['geos']})"
+             + (f"; PostGIS {info['postgis']}" if pg or info.get('postgis') else "") + f"; {info['date']}.")
+    o.append("")
+    o.append(f"### Locate {rows[0]['points']:,} points (one core each; index build excluded, shown apart)")
+    o.append("")
+    o.append("| grids (vertices) | tessera | shapely | PostGIS | vs shapely | vs PostGIS | tessera all cores | index build: tessera / shapely / PostGIS | answers |")
+    o.append("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        L, p = r["locate"], r["points"]
+        vs_pg = f"{L['postgis_s'] / L['tessera_s']:.1f}×" if L.get("postgis_s") else "n/a"
+        pg_rate = rate(p, L["postgis_s"]) if L.get("postgis_s") else "n/a"
+        builds = f"{fmt_s(L['tessera_index_s'])} / {fmt_s(L['shapely_build_s'])} / {fmt_s(L.get('postgis_gist_s'))}"
+        ans = f"{L['differ_from_shapely']} differ" + (f"; PostGIS {L['postgis_differ']}" if "postgis_differ" in L else "")
+        o.append(f"| {r['n']:,} ({r['vertices']:,}) | {rate(p, L['tessera_s'])} | {rate(p, L['shapely_s'])} | {pg_rate} | "
+                 f"{L['shapely_s'] / L['tessera_s']:.1f}× | {vs_pg} | {rate(p, L['tessera_all_s'])} | {builds} | {ans} |")
+    o.append("")
+    o.append("With the index build counted on both sides (tessera index + locate against shapely STRtree build + query):")
+    o.append("")
     for r in rows:
         L = r["locate"]
-        sp = f"speed-up {L['speedup']:.2f}x" if L["speedup"] else "n/a"
-        out.append(f"| locate {r['points']:,} points | {r['cells']:,} ({r['vertices']:,}) | "
-                   f"{fmt_rate(L['shapely_pts_per_s'])} | {fmt_rate(L['tessera_pts_per_s'])} | "
-                   f"{fmt_s(L['tessera_wall_s'])} | {sp} |")
+        mine = L["tessera_index_s"] + L["tessera_s"]
+        theirs = L["shapely_build_s"] + L["shapely_s"]
+        o.append(f"- {r['n']:,} grids: {theirs / mine:.1f}× shapely"
+                 + (f", {(L['postgis_gist_s'] + L['postgis_s']) / mine:.1f}× PostGIS" if L.get("postgis_s") else "")
+                 + f" (tessera runs {spread(L['tessera_runs'])}, shapely {spread(L['shapely_runs'])})")
+    o.append("")
+    o.append("### Validate (GEOS `coverage_is_valid` on one core)")
+    o.append("")
+    o.append("| grids | GEOS | tessera, 1 core | ratio | tessera, all cores | ratio | valid (both) |")
+    o.append("|---|---|---|---|---|---|---|")
     for r in rows:
         V = r["validate"]
-        ratio = f"{V['ratio']:.2f}x GEOS time" if V["ratio"] is not None else "n/a"
-        out.append(f"| validate | {r['cells']:,} ({r['vertices']:,}) | {fmt_s(V['geos_s'])} | "
-                   f"{fmt_s(V['tessera_s'])} | {fmt_s(V['tessera_wall_s'])} | {ratio} |")
-    out.append("")
-    out.append(f"Best of {args.repeat}. Locate: shapely = `STRtree(geoms)` build + `query(points, "
-               f"predicate=\"intersects\")`, one core, point geometries created beforehand; tessera = "
-               f"in-process figure from `locate --stats` (single-threaded, excluding I/O); "
-               f"ratio = tessera points/s / shapely points/s. Validate: GEOS = "
-               f"`coverage_is_valid(geoms)` without file reading (one core); tessera = `validate --stats` "
-               f"figure (tessera may use all {info['cores']} cores here); ratio = tessera time / GEOS time. \"tessera wall\" is the whole command "
-               f"including reading the files (and writing the CSV for locate).")
+        o.append(f"| {r['n']:,} | {fmt_s(V['geos_s'])} | {fmt_s(V['tessera_1_s'])} | {V['tessera_1_s'] / V['geos_s']:.2f}× | "
+                 f"{fmt_s(V['tessera_all_s'])} | {V['tessera_all_s'] / V['geos_s']:.2f}× | "
+                 f"{V['valid'] if V['agree'] else 'DISAGREE'} |")
+    o.append("")
+    o.append("### Memory and cold start")
+    o.append("")
+    o.append("| grids | index heap | per 100,000 grids | read GeoJSON | build index | cold start |")
+    o.append("|---|---|---|---|---|---|")
     for r in rows:
-        if r["error"]:
-            out.append(f"\ntessera error at {r['cells']} cells: {r['error']}")
-    print("\n".join(out))
-
-    if args.json_out:
-        res = {"machine": info, "repeat": args.repeat, "seed": args.seed, "rows": rows,
-               "data": str(data), "tessera_binary": str(binary) if have_tessera else None}
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.json_out, "w") as f:
-            json.dump(res, f, indent=1)
-    return 0 if all(r["error"] is None for r in rows) else 1
+        L = r["locate"]
+        o.append(f"| {r['n']:,} | {L['heap_bytes'] / 2 ** 20:.1f} MiB | {L['heap_bytes'] / r['n'] * 1e5 / 2 ** 20:.1f} MiB | "
+                 f"{fmt_s(L['read_s'])} | {fmt_s(L['tessera_index_s'])} | {fmt_s(L['read_s'] + L['tessera_index_s'])} |")
+    if "tiles" in extra:
+        t = extra["tiles"]
+        o.append("")
+        o.append(f"### Vector tiles at {t['n']:,} grids ({t['tiles']} tiles, zooms 10–15)")
+        o.append("")
+        o.append("| | median | p99 |")
+        o.append("|---|---|---|")
+        o.append(f"| tessera (in process) | {t['tessera_p50_ms']:.2f} ms | {t['tessera_p99_ms']:.2f} ms |")
+        o.append(f"| PostGIS ST_AsMVT (client-timed, loopback) | {t['postgis_p50_ms']:.2f} ms | {t['postgis_p99_ms']:.2f} ms |")
+    if "http" in extra:
+        h = extra["http"]
+        o.append("")
+        o.append(f"### HTTP (wrk, keep-alive, loopback, {a.http_seconds} s per run)")
+        o.append("")
+        o.append("| route | requests/s | p99 | non-2xx |")
+        o.append("|---|---|---|---|")
+        names = {"livez": "`/livez` (does nothing)", "locate": "`/api/v1/locate` (SQLite)",
+                 "livez_again": "`/livez` again", "intake_sqlite": "intake, SQLite (32 connections)",
+                 "locate_pg_1": "locate, PostGIS, 1 process", "intake_pg_1": "intake, PostGIS, 1 process",
+                 "locate_pg_2": "locate, PostGIS, 2 processes", "intake_pg_2": "intake, PostGIS, 2 processes"}
+        for k, label in names.items():
+            if k in h:
+                o.append(f"| {label} | {h[k]['rps']:,.0f} | {h[k]['p99_ms']:.2f} ms | {h[k]['non_2xx']} |")
+        base = max(h["livez"]["rps"], h["livez_again"]["rps"])
+        o.append("")
+        o.append(f"locate = {h['locate']['rps'] / base:.0%} of the do-nothing route's throughput "
+                 f"(against the better of the two `/livez` runs around it).")
+    if failures:
+        o.append("")
+        o.extend(f"**FAILED:** {f}" for f in failures)
+    print("\n".join(o))
+    if a.json_out:
+        Path(a.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json_out).write_text(json.dumps({"machine": info, "rows": rows, **extra, "failures": failures}, indent=1))
+    if a.plot and rows:
+        plot(rows, Path(a.plot))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
