@@ -45,7 +45,11 @@ fn main() {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                let v: Vec<u32> = l.trim().split('/').map(|s| s.parse().expect("z/x/y")).collect();
+                let v: Vec<u32> = l
+                    .trim()
+                    .split('/')
+                    .map(|s| s.parse().expect("z/x/y"))
+                    .collect();
                 TileId::new(v[0], v[1], v[2]).expect("a tile")
             })
             .collect(),

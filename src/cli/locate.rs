@@ -102,16 +102,39 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .num_threads(threads)
         .build()?;
     let started = std::time::Instant::now();
-    let hits: Vec<Option<Hit>> = if threads == 1 {
-        wgs84.iter().map(|&p| one(p)).collect()
+    let hits: Vec<Option<Hit>> = if a.snap_m > 0.0 {
+        if threads == 1 {
+            wgs84.iter().map(|&p| one(p)).collect()
+        } else {
+            use rayon::prelude::*;
+            pool.install(|| {
+                wgs84
+                    .par_chunks(4096)
+                    .flat_map_iter(|c| c.iter().map(|&p| one(p)))
+                    .collect()
+            })
+        }
     } else {
-        use rayon::prelude::*;
-        pool.install(|| {
-            wgs84
-                .par_chunks(4096)
-                .flat_map_iter(|c| c.iter().map(|&p| one(p)))
+        let hit = |index| Hit {
+            index,
+            snapped_m: None,
+        };
+        if threads == 1 {
+            locator
+                .locate_many(&wgs84)
+                .into_iter()
+                .map(|i| i.map(hit))
                 .collect()
-        })
+        } else {
+            use rayon::prelude::*;
+            let chunk = wgs84.len().div_ceil(threads * 4).max(4096);
+            pool.install(|| {
+                wgs84
+                    .par_chunks(chunk)
+                    .flat_map_iter(|c| locator.locate_many(c).into_iter().map(|i| i.map(hit)))
+                    .collect()
+            })
+        }
     };
     let secs = started.elapsed().as_secs_f64();
 
