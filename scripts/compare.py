@@ -417,6 +417,49 @@ def wrk_many(urls, seconds, conns, script):
             "non_2xx": sum(r["non_2xx"] for r in rs)}
 
 
+def check_bench(binary: Path, work: Path, layer_path: Path, checks: int):
+    """A planner's local check (`POST /api/v1/layers/{id}/check`) of one moved vertex, on a draft
+    of `layer_path` uploaded to a fresh server: the server's own time and the round trip."""
+    import requests
+    d = tempfile.mkdtemp(dir=work)
+    key = subprocess.run([str(binary), "api-key", "create", "compare", "--role", "planner", "--data-dir", d],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True).stdout.strip()
+    auth = {"Authorization": f"Bearer {key}"}
+    s = Server(binary, d)
+    try:
+        with open(layer_path, "rb") as f:
+            r = requests.post(s.url("/api/v1/layers?name=compare"), data=f, timeout=900,
+                              headers={**auth, "Content-Type": "application/geo+json"})
+        r.raise_for_status()
+        layer = r.json()["layer"]["id"]
+        features = json.loads(layer_path.read_text())["features"]
+        rng = np.random.default_rng(3)
+        server, trip, first = [], [], None
+        for k in range(checks + 1):
+            f = features[int(rng.integers(len(features)))]
+            geom = json.loads(json.dumps(f["geometry"]))
+            ring = geom["coordinates"][0][0] if geom["type"] == "MultiPolygon" else geom["coordinates"][0]
+            ring[1] = [ring[1][0] + 2e-5, ring[1][1] + 2e-5]
+            body = {"edits": [{"op": "replace", "grid": f["properties"]["code"], "geometry": geom}]}
+            t0 = time.perf_counter()
+            r = requests.post(s.url(f"/api/v1/layers/{layer}/check"), json=body, headers=auth, timeout=600)
+            rt = (time.perf_counter() - t0) * 1e3
+            r.raise_for_status()
+            c = r.json()
+            if c["report"]["valid"]:
+                raise RuntimeError("a moved shared vertex was not flagged by the local check")
+            if k == 0:
+                first = rt  # loads and indexes the draft
+            else:
+                server.append(c["elapsed_ms"])
+                trip.append(rt)
+        return {"grids": len(features), "checks": checks, "first_ms": first,
+                "server_p50_ms": pct(server, 0.5), "server_p99_ms": pct(server, 0.99),
+                "trip_p50_ms": pct(trip, 0.5), "trip_p99_ms": pct(trip, 0.99)}
+    finally:
+        s.stop()
+
+
 def http_section(binary: Path, pg: "PostGIS | None", seconds: int, work: Path):
     demo = Coverage(1466, DEMO)
     inner = shapely.point_on_surface(demo.geoms)
@@ -615,6 +658,11 @@ def main(argv=None) -> int:
             else:
                 log("HTTP (wrk)")
                 extra["http"] = http_section(binary, pg, a.http_seconds, work)
+            big = [n for n in a.sizes if n <= 100_000 and n != 1466]
+            if big:
+                n = max(big)
+                log(f"local check of an edit at {n:,} grids")
+                extra["check"] = check_bench(binary, work, data / f"coverage-{n}-s1.geojson", 10 if a.smoke else 100)
     finally:
         if pg:
             pg.close()
@@ -694,6 +742,14 @@ def main(argv=None) -> int:
         o.append("")
         o.append(f"locate = {h['locate']['rps'] / base:.0%} of the do-nothing route's throughput "
                  f"(against the better of the two `/livez` runs around it).")
+    if "check" in extra:
+        c = extra["check"]
+        o.append("")
+        o.append(f"### A planner's local check at {c['grids']:,} grids ({c['checks']} edits, one vertex moved each)")
+        o.append("")
+        o.append(f"server time median {c['server_p50_ms']:.2f} ms, p99 {c['server_p99_ms']:.2f} ms; round trip median "
+                 f"{c['trip_p50_ms']:.2f} ms, p99 {c['trip_p99_ms']:.2f} ms; the first check of the draft (loading and "
+                 f"indexing it) {c['first_ms'] / 1e3:.1f} s.")
     if failures:
         o.append("")
         o.extend(f"**FAILED:** {f}" for f in failures)
