@@ -251,7 +251,23 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
         while j < entries.len() && entries[j].0 == entries[i].0 {
             j += 1;
         }
-        if j - i > 1 {
+        if j - i == 2 {
+            // The common case, a segment shared by two rings: no grouping needed.
+            let (a, b) = (entries[i].1, entries[i + 1].1);
+            let (pa, qa) = f.seg(idx(a));
+            let (pb, qb) = f.seg(idx(b));
+            if canonical(pa, qa).0 == canonical(pb, qb).0 {
+                if fwd(a) == fwd(b) {
+                    state[idx(a)] = SegState::Invalid;
+                    state[idx(b)] = SegState::Invalid;
+                } else {
+                    state[idx(a)] = SegState::Matched;
+                    state[idx(b)] = SegState::Matched;
+                    partner[idx(a)] = idx(b) as u32;
+                    partner[idx(b)] = idx(a) as u32;
+                }
+            }
+        } else if j - i > 2 {
             // Group the run by exact key (hash collisions are possible, if rare).
             let run = &entries[i..j];
             let mut done = vec![false; run.len()];
