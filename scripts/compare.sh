@@ -21,6 +21,7 @@ for a in "$@"; do
     case $a in
         --no-http) http= ;;
         --smoke) plot=(); args+=("$a") ;;
+        --no-plot) plot=() ;;
         *) args+=("$a") ;;
     esac
 done

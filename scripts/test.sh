@@ -53,4 +53,7 @@ step "Open311 GeoReport v2 with a client library (georeport)"
 step "pages in a real browser (Debian chromium, playwright-core)"
 scripts/browser-test.sh target/release/tessera
 
+step "benchmark comparisons on small inputs (scripts/compare.sh --smoke: every path, answers checked)"
+scripts/compare.sh --smoke --no-plot > target/compare-smoke.md
+
 step "all tests passed in $((SECONDS - started)) s"

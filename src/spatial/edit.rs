@@ -870,4 +870,36 @@ mod tests {
             EditError::UnknownGrid(1, "nope".into())
         );
     }
+
+    #[test]
+    fn moving_one_shared_vertex_is_flagged_locally() {
+        let layer = crate::spatial::synth::Lattice::near_zibo(900, 1).build();
+        let index = crate::spatial::Locator::new(&layer.geometries());
+        let by_key: std::collections::HashMap<String, usize> = layer
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.key.clone(), i))
+            .collect();
+        // A vertex moved on the coverage's edge may only notch it; inside, it is a fault.
+        let mut faults = 0;
+        for g in layer.grids.iter().step_by(37) {
+            let mut geometry = g.geometry.clone();
+            geometry.0[0].exterior_mut(|r| {
+                r.0[1].x += 2e-5;
+                r.0[1].y += 2e-5;
+            });
+            let edits = vec![Edit::Replace {
+                grid: g.key.clone(),
+                geometry,
+            }];
+            let local = check_local(&layer, &index, &by_key, &edits).unwrap();
+            let whole =
+                validate_coverage(&apply(&layer, &edits).unwrap(), &CoverageOptions::default());
+            assert_eq!(local.report.valid, whole.valid, "{}", g.key);
+            faults += usize::from(!whole.valid);
+            assert_eq!(problems(&local.report), problems(&whole), "{}", g.key);
+        }
+        assert!(faults > 15, "{faults} of 25 moves flagged");
+    }
 }

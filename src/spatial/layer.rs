@@ -184,26 +184,22 @@ pub enum LayerError {
 impl GridLayer {
     /// Keys that occur more than once, each listed once, in order of first repeat.
     pub fn duplicate_keys(&self) -> Vec<String> {
-        // Sorting references is several times faster than hashing strings for large layers.
-        let mut order: Vec<(&str, usize)> = self
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.key.as_str(), i))
-            .collect();
-        order.sort_unstable();
-        // The second occurrence of each repeated key, reported in input order.
-        let mut dups: Vec<(usize, &str)> = order
-            .windows(2)
-            .filter(|w| w[0].0 == w[1].0)
-            .map(|w| (w[1].1, w[1].0))
-            .collect();
-        dups.sort_unstable();
-        let mut seen = std::collections::HashSet::new();
-        dups.into_iter()
-            .filter(|(_, k)| seen.insert(*k))
-            .map(|(_, k)| k.to_owned())
-            .collect()
+        // foldhash: a fast non-cryptographic hash (keys are not attacker-chosen in a way that
+        // matters here: a layer of n grids costs O(n) expected).
+        let mut seen: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
+            std::collections::HashMap::with_capacity_and_hasher(
+                self.grids.len(),
+                foldhash::fast::RandomState::default(),
+            );
+        let mut dups = Vec::new();
+        for g in &self.grids {
+            let n = seen.entry(g.key.as_str()).or_default();
+            *n += 1;
+            if *n == 2 {
+                dups.push(g.key.clone());
+            }
+        }
+        dups
     }
 
     /// Errors with [`LayerError::DuplicateKeys`] unless every key is unique.

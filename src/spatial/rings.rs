@@ -218,6 +218,50 @@ fn mix(mut h: u64, v: u64) -> u64 {
     h ^ (h >> 31)
 }
 
+/// Sorts `(hash, segment)` entries by hash, then segment: LSD radix sort over 16-bit digits of
+/// the hash (four stable counting passes), then the few runs of equal hashes by segment. Several
+/// times faster than a comparison sort for the hundreds of thousands of segments of a large
+/// layer; the order is the same as `sort_unstable` would give.
+fn radix_sort(entries: &mut Vec<(u64, u32)>) {
+    if entries.len() < 4_096 {
+        entries.sort_unstable();
+        return;
+    }
+    let mut buf = vec![(0u64, 0u32); entries.len()];
+    let mut counts = vec![0usize; 1 << 16];
+    for pass in 0..4 {
+        let shift = pass * 16;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for e in entries.iter() {
+            counts[((e.0 >> shift) & 0xffff) as usize] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for e in entries.iter() {
+            let d = ((e.0 >> shift) & 0xffff) as usize;
+            buf[counts[d]] = *e;
+            counts[d] += 1;
+        }
+        std::mem::swap(entries, &mut buf);
+    }
+    // Equal hashes (a shared segment's two sides, rare collisions) ordered by segment.
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            entries[i..j].sort_unstable();
+        }
+        i = j;
+    }
+}
+
 /// Finds every segment's partner: matched (shared correctly), unmatched or invalid.
 pub fn match_segments(f: &FlatRings) -> SegmentMatch {
     let n = f.coords.len();
@@ -234,7 +278,7 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
             })
         })
         .collect();
-    entries.par_sort_unstable();
+    radix_sort(&mut entries);
 
     let mut state = vec![SegState::None; n];
     let mut partner = vec![u32::MAX; n];
@@ -367,5 +411,22 @@ mod tests {
         ]]);
         let f = FlatRings::new(&[mp]);
         assert_eq!(f.coords.len(), 4);
+    }
+
+    #[test]
+    fn radix_sort_orders_as_a_comparison_sort() {
+        let mut rng = crate::spatial::synth::Rng::new(5);
+        let mut v: Vec<(u64, u32)> = (0..20_000)
+            .map(|i| {
+                (
+                    (rng.next_u64() % 5_000).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    (i * 7919 % 20_000) as u32,
+                )
+            })
+            .collect();
+        let mut w = v.clone();
+        radix_sort(&mut v);
+        w.sort_unstable();
+        assert_eq!(v, w);
     }
 }

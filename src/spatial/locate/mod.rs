@@ -495,6 +495,15 @@ fn flatten(
     }
 }
 
+/// The low 16 bits of `v` spread to the even bits of the result (for Morton codes).
+fn spread(v: u32) -> u32 {
+    let mut x = v & 0xffff;
+    x = (x | (x << 8)) & 0x00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f;
+    x = (x | (x << 2)) & 0x3333_3333;
+    (x | (x << 1)) & 0x5555_5555
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1119,13 +1128,4 @@ mod tests {
             check_lattice(&Lattice::new(nx, ny, seed, 3, split, dense), &random);
         }
     }
-}
-
-/// The low 16 bits of `v` spread to the even bits of the result (for Morton codes).
-fn spread(v: u32) -> u32 {
-    let mut x = v & 0xffff;
-    x = (x | (x << 8)) & 0x00ff_00ff;
-    x = (x | (x << 4)) & 0x0f0f_0f0f;
-    x = (x | (x << 2)) & 0x3333_3333;
-    (x | (x << 1)) & 0x5555_5555
 }
