@@ -29,6 +29,9 @@ done
 cargo build --release --quiet --bins
 if [[ -n $http ]] && ! command -v wrk >/dev/null; then
     echo "compare: installing wrk" >&2
+    if [[ -z $(ls /var/lib/apt/lists/*Packages* 2>/dev/null | head -1) ]]; then
+        apt-get update -q >&2
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 \
         || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2; }
 fi

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every Rust test (integration tests against a real
-# SQLite file and a real PostgreSQL + PostGIS server), the GEOS oracle, an Open311 client and
-# the pages in a real browser.
+# SQLite file and a real PostgreSQL + PostGIS server), the GEOS oracle, an Open311 client, the
+# pages in a real browser, and the benchmark comparisons once on small inputs (answers checked,
+# no timing judged).
 # Installs what the tests need when it is missing (Debian's postgresql-15-postgis-3 and chromium;
 # the pages' npm packages from web/package-lock.json; a Python venv with shapely and the Open311
-# client), starts and stops its own throwaway PostgreSQL cluster (also
+# client; wrk for the HTTP comparisons), starts and stops its own throwaway PostgreSQL clusters (also
 # on failure), and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -189,7 +189,56 @@ fn locate_csv_in_order_with_header_and_stats() {
     assert_eq!(lines[0], "lon,lat,grid");
     assert_eq!(lines[1], format!("{inside},c000000"));
     assert_eq!(lines[2], "100.0,10.0,");
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("located 2 points in "));
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let stats: Vec<&str> = stats.lines().collect();
+    assert!(stats[0].starts_with("read 100 grids in "), "{stats:?}");
+    assert!(
+        stats[1].starts_with("indexed 100 grids in ") && stats[1].ends_with(" bytes)"),
+        "{stats:?}"
+    );
+    assert!(
+        stats[2].starts_with("located 2 points in ") && stats[2].ends_with(" on 1 thread"),
+        "{stats:?}"
+    );
+
+    // A large batch on every core, in blocks: the same answers as one core, in input order.
+    let mut rng = tessera::spatial::synth::Rng::new(9);
+    let mut big = String::from("lon,lat\n");
+    for _ in 0..150_000 {
+        big.push_str(&format!(
+            "{:.6},{:.6}\n",
+            rng.range(117.92, 117.99),
+            rng.range(36.70, 36.76)
+        ));
+    }
+    let one = run(
+        &["locate", grids.to_str().unwrap(), "--threads", "1"],
+        Some(&big),
+    );
+    let two = run(
+        &[
+            "locate",
+            grids.to_str().unwrap(),
+            "--threads",
+            "2",
+            "--stats",
+        ],
+        Some(&big),
+    );
+    assert_eq!(one.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&two.stderr).contains("on 2 threads"));
+    assert_eq!(one.stdout, two.stdout);
+    let found = String::from_utf8_lossy(&one.stdout)
+        .lines()
+        .filter(|l| !l.ends_with(','))
+        .count();
+    assert!(found > 75_000, "{found} of 150,000 points found a grid");
+    let zero = run(
+        &["locate", grids.to_str().unwrap(), "--threads", "0"],
+        Some(&csv),
+    );
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--threads must be at least 1"));
 }
 
 #[test]

@@ -36,8 +36,8 @@ pub struct Args {
 /// Points below which locating stays on one thread (spawning costs more than it saves).
 const PARALLEL_FROM: usize = 50_000;
 
-/// Points located as one Z-ordered block.
-const BLOCK: usize = 65_536;
+/// Fewest points located as one Z-ordered block.
+const MIN_BLOCK: usize = 65_536;
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !a.snap_m.is_finite() || a.snap_m < 0.0 {
@@ -101,6 +101,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             })
         }
     };
+    // Z-ordered in blocks: a block's points walk the index in order. Large layers (whose index
+    // outgrows the caches) gain from large blocks; small ones from sorts that stay in cache.
+    let block = (2 * layer.grids.len()).max(MIN_BLOCK);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
@@ -123,17 +126,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             snapped_m: None,
         };
         if threads == 1 {
-            // Z-ordered in blocks: a block's points stay close in the index and its sort in
-            // cache (one sort of the whole batch costs more than it saves).
             wgs84
-                .chunks(BLOCK)
+                .chunks(block)
                 .flat_map(|c| locator.locate_many(c).into_iter().map(|i| i.map(hit)))
                 .collect()
         } else {
             use rayon::prelude::*;
             pool.install(|| {
                 wgs84
-                    .par_chunks(BLOCK)
+                    .par_chunks(block.min(wgs84.len().div_ceil(threads)))
                     .flat_map_iter(|c| locator.locate_many(c).into_iter().map(|i| i.map(hit)))
                     .collect()
             })

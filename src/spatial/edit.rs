@@ -773,16 +773,28 @@ mod tests {
         g.geometry.scale_around_point(f, f, c)
     }
 
-    #[test]
-    fn a_local_check_finds_what_the_whole_layer_validation_finds() {
-        let layer = crate::spatial::synth::Lattice::near_zibo(900, 7).build();
+    /// A 900-grid lattice with its locator and key index, as `check_local` takes them.
+    fn indexed_lattice(
+        seed: u64,
+    ) -> (
+        GridLayer,
+        crate::spatial::Locator,
+        std::collections::HashMap<String, usize>,
+    ) {
+        let layer = crate::spatial::synth::Lattice::near_zibo(900, seed).build();
         let index = crate::spatial::Locator::new(&layer.geometries());
-        let by_key: std::collections::HashMap<String, usize> = layer
+        let by_key = layer
             .grids
             .iter()
             .enumerate()
             .map(|(i, g)| (g.key.clone(), i))
             .collect();
+        (layer, index, by_key)
+    }
+
+    #[test]
+    fn a_local_check_finds_what_the_whole_layer_validation_finds() {
+        let (layer, index, by_key) = indexed_lattice(7);
         let g = &layer.grids[31 * 10 + 12];
         let far = layer.grids[5].key.clone();
         let cases: Vec<(&str, Vec<Edit>)> = vec![
@@ -873,14 +885,7 @@ mod tests {
 
     #[test]
     fn moving_one_shared_vertex_is_flagged_locally() {
-        let layer = crate::spatial::synth::Lattice::near_zibo(900, 1).build();
-        let index = crate::spatial::Locator::new(&layer.geometries());
-        let by_key: std::collections::HashMap<String, usize> = layer
-            .grids
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.key.clone(), i))
-            .collect();
+        let (layer, index, by_key) = indexed_lattice(1);
         // A vertex moved on the coverage's edge may only notch it; inside, it is a fault.
         let mut faults = 0;
         for g in layer.grids.iter().step_by(37) {
