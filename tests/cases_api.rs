@@ -1222,6 +1222,10 @@ async fn the_demo_history_is_loaded_as_real_cases_on_first_start() {
 async fn lists_filter_by_community_street_department_and_owner_and_count_every_page() {
     for db in databases("lists_filter_by_community_street_department_and_owner").await {
         let state = start(&db).await;
+        // Office hours on a working day (Wednesday 2026-11-25 10:00 +08:00): each grid's own
+        // worker is on duty, whatever the time the test runs (after hours the community's
+        // on-call worker would own the cases of both grids).
+        state.0.clock.set(1_795_572_000);
         let layer = demo_layer();
         let prop = |i: usize, k: &str| layer.grids[i].properties[k].as_str().unwrap().to_string();
         // Two grids of one community, and one of another street.
