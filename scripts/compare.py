@@ -308,7 +308,7 @@ def tile_list(cov: Coverage, per_zoom: int):
     return out
 
 
-def tiles_tessera(cov: Coverage, tiles, smoke: bool):
+def tiles_tessera(cov: Coverage, tiles):
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(f"{z}/{x}/{y}" for z, x, y in tiles))
         listing = f.name
@@ -646,7 +646,7 @@ def main(argv=None) -> int:
             if pg and n == max(a.sizes):
                 log(f"{n:,} grids: tiles")
                 tiles = tile_list(cov, a.tiles_per_zoom)
-                mine_ms = tiles_tessera(cov, tiles, a.smoke)
+                mine_ms = tiles_tessera(cov, tiles)
                 pg_ms = pg.tile_ms(tiles)
                 extra["tiles"] = {"n": n, "tiles": len(tiles), "tessera_p50_ms": pct(mine_ms, 0.5),
                                   "tessera_p99_ms": pct(mine_ms, 0.99), "postgis_p50_ms": pct(pg_ms, 0.5),

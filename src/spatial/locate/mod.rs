@@ -653,6 +653,37 @@ mod tests {
     }
 
     #[test]
+    fn locate_many_answers_as_locate_in_input_order() {
+        let layer = crate::spatial::synth::Lattice::near_zibo(400, 4).build();
+        let locator = Locator::new(&layer.geometries());
+        let mut rng = crate::spatial::synth::Rng::new(11);
+        // Inside and around the coverage, plus shared vertices and non-finite points.
+        let mut pts: Vec<Coord<f64>> = (0..20_000)
+            .map(|_| Coord {
+                x: rng.range(117.90, 118.06),
+                y: rng.range(36.69, 36.81),
+            })
+            .collect();
+        pts.extend(
+            layer.grids[..50]
+                .iter()
+                .map(|g| g.geometry.0[0].exterior().0[0]),
+        );
+        pts.push(Coord {
+            x: f64::NAN,
+            y: 36.7,
+        });
+        pts.push(Coord {
+            x: f64::INFINITY,
+            y: 36.7,
+        });
+        let one: Vec<Option<usize>> = pts.iter().map(|&p| locator.locate(p)).collect();
+        assert_eq!(locator.locate_many(&pts), one);
+        assert_eq!(locator.locate_many(&pts[..100]), one[..100]);
+        assert!(one.iter().filter(|h| h.is_some()).count() > 10_000);
+    }
+
+    #[test]
     fn square_lattice_boundary_goes_east_then_north() {
         let lattice = Lattice::new(3, 3, 0, 0, false, false);
         let locator = Locator::new(&lattice.polygons);
