@@ -179,6 +179,21 @@ impl PackedRTree {
         let _ = self.search_node(0, 0, q, &mut visit);
     }
 
+    /// Whether leaf slot `slot`'s box contains `p` (the same `f32` test as [`search`](Self::search)).
+    #[inline]
+    pub(super) fn leaf_contains_point(&self, slot: usize, p: Coord<f64>) -> bool {
+        let q = [(p.x - self.origin[0]) as f32, (p.y - self.origin[1]) as f32];
+        let Some(n) = self
+            .level_starts
+            .last()
+            .and_then(|&start| self.nodes.get(start + slot / NODE_SIZE))
+        else {
+            return false;
+        };
+        let k = slot % NODE_SIZE;
+        (q[0] >= n.min_x[k]) & (q[0] <= n.max_x[k]) & (q[1] >= n.min_y[k]) & (q[1] <= n.max_y[k])
+    }
+
     pub(super) fn search_node(
         &self,
         depth: usize,
