@@ -27,6 +27,44 @@ async fn act(state: &AppState, id: i64, version: i64, action: Value) -> (StatusC
     post(state, &format!("/api/v1/cases/{id}/actions"), body).await
 }
 
+/// Takes a new case (version 1) through triage, dispatch, on site, resolve and follow-up to
+/// closed.
+async fn run_to_closure(state: &AppState, id: i64) {
+    for (v, a) in [
+        json!({"action": "triage", "urgency": "green"}),
+        json!({"action": "dispatch"}),
+        json!({"action": "accept"}),
+        json!({"action": "resolve", "note": "done"}),
+        json!({"action": "follow_up", "note": "ok"}),
+        json!({"action": "close"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (s, e) = act(state, id, v as i64 + 1, a).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+}
+
+/// Every case's stored current state is exactly the fold of its events (the submission's facts,
+/// then each action at its time): the row is derived, the events are the record.
+async fn assert_every_case_replays(state: &AppState) {
+    let all = state
+        .0
+        .store
+        .cases(&tessera::store::cases::CaseFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    for c in all {
+        let replayed = state.0.store.replay_case(c.id).await.unwrap();
+        assert_eq!(replayed.as_ref(), Some(&c.facts), "case {}", c.id);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intake_routes_and_runs_to_closure() {
     for db in databases("intake_routes_and_runs_to_closure").await {
@@ -240,6 +278,7 @@ async fn intake_and_road(db: Db) {
     assert_eq!(l["cases"].as_array().unwrap().len(), 1);
     let (s, _) = call(&state, "GET", "/api/v1/cases?state=sleeping", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_every_case_replays(&state).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,6 +445,7 @@ async fn a_publish_reroutes_waiting_cases_and_flags_dispatched_ones() {
                 .unwrap()
                 .contains(&format!("{grid}-R"))
         );
+        assert_every_case_replays(&state).await;
     }
 }
 
@@ -486,6 +526,7 @@ async fn overdue_stages_escalate_once_each_up_the_levels() {
             stages,
             ["triage", "on_site", "reply", "resolve", "follow_up"]
         );
+        assert_every_case_replays(&state).await;
     }
 }
 
@@ -618,6 +659,24 @@ async fn stats_equal_a_recount_of_the_cases() {
         }
         assert_eq!(json!(by_month), st["by_month"]);
         assert_eq!(json!(by_category), st["by_category"]);
+        // The trend has a line per month, with that month's cases.
+        let trend: std::collections::BTreeMap<String, u64> = st["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["month"].as_str().unwrap().to_string(),
+                    m["cases"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(json!(trend), st["by_month"]);
+        // A period: only the cases submitted in it.
+        let (_, later) = call(&state, "GET", "/api/v1/stats?from=4102444800", None).await;
+        assert_eq!(later["total"], 0, "{later}");
+        let (_, all_time) = call(&state, "GET", "/api/v1/stats?from=0&to=4102444800", None).await;
+        assert_eq!(all_time["total"], st["total"]);
         for (g, n) in st["by_grid"].as_object().unwrap() {
             let counted = cases.iter().filter(|c| c["grid"]["key"] == *g).count();
             assert_eq!(n, &json!(counted), "grid {g}");
@@ -667,18 +726,14 @@ async fn stats_equal_a_recount_of_the_cases() {
         );
         // A street's supervisor gets that street's figures, and no other street's.
         let key = "tsk_street_supervisor";
-        state
-            .0
-            .store
-            .insert_api_key(
-                "street-supervisor",
-                tessera::auth::Role::Supervisor,
-                &tessera::auth::Scope::Street(street.clone()),
-                &tessera::auth::secret::token_hash(key),
-                0,
-            )
-            .await
-            .unwrap();
+        common::api::scoped_key(
+            &state,
+            "street-supervisor",
+            key,
+            tessera::auth::Role::Supervisor,
+            tessera::auth::Scope::Street(street.clone()),
+        )
+        .await;
         let (s, own) = common::api::call_as(&state, Some(key), "GET", "/api/v1/stats", None).await;
         assert_eq!(s, StatusCode::OK, "{own}");
         assert_eq!(own["total"], one["total"], "{own}");
@@ -709,20 +764,7 @@ async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
             )
             .await;
             let id = c["id"].as_i64().unwrap();
-            for (v, a) in [
-                json!({"action": "triage", "urgency": "green"}),
-                json!({"action": "dispatch"}),
-                json!({"action": "accept"}),
-                json!({"action": "resolve", "note": "done"}),
-                json!({"action": "follow_up", "note": "ok"}),
-                json!({"action": "close"}),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let (s, e) = act(&state, id, v as i64 + 1, a).await;
-                assert_eq!(s, StatusCode::OK, "{e}");
-            }
+            run_to_closure(&state, id).await;
             closed.push(id);
         }
         // One more, still open: never sampled.
@@ -737,10 +779,11 @@ async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
-        let period =
-            json!({"from": now - 3600, "to": now + 3600, "rate": 0.3, "seed": 42, "by": "督查室"});
+        let period = json!({"from": now - 3600, "to": now + 3600, "rate": 0.3, "seed": 42});
         let (s, a) = post(&state, "/api/v1/audits", period.clone()).await;
         assert_eq!(s, StatusCode::CREATED, "{a}");
+        // The drawer is the account, not a name in the body.
+        assert_eq!(a["created_by"], "test-supervisor");
         let sample: Vec<i64> = a["sample"]
             .as_array()
             .unwrap()
@@ -775,6 +818,75 @@ async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
         );
         let (_, shown) = call(&state, "GET", &format!("/api/v1/audits/{aid}"), None).await;
         assert_eq!(shown["results"].as_array().unwrap().len(), 1);
+        // A street's supervisor draws from their street's cases only, and may not read or add
+        // to an audit of the district's.
+        let street = demo_layer().grids[1].properties["street"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let key = "tsk_audit_street_supervisor";
+        common::api::scoped_key(
+            &state,
+            "street-auditor",
+            key,
+            tessera::auth::Role::Supervisor,
+            tessera::auth::Scope::Street(street.clone()),
+        )
+        .await;
+        let in_street: Vec<i64> = {
+            let layer = demo_layer();
+            let mut v = Vec::new();
+            for (i, id) in closed.iter().enumerate() {
+                if layer.grids[20 * i + 1].properties["street"] == street.as_str() {
+                    v.push(*id);
+                }
+            }
+            v
+        };
+        let everything = json!({"from": now - 3600, "to": now + 3600, "rate": 1.0, "seed": 1});
+        let (s, mine) = common::api::call_as(
+            &state,
+            Some(key),
+            "POST",
+            "/api/v1/audits",
+            Some(everything.to_string()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{mine}");
+        let mut drawn: Vec<i64> = mine["sample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        drawn.sort_unstable();
+        assert_eq!(drawn, in_street, "{mine}");
+        assert_eq!(mine["created_by"], "street-auditor");
+        let (s, _) = post(&state, "/api/v1/audits", everything).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let district_all = {
+            let (_, a) = post(
+                &state,
+                "/api/v1/audits",
+                json!({"from": now - 3600, "to": now + 3600, "rate": 1.0, "seed": 2}),
+            )
+            .await;
+            a["id"].as_i64().unwrap()
+        };
+        if in_street.len() < closed.len() {
+            let uri = format!("/api/v1/audits/{district_all}");
+            let (s, e) = common::api::call_as(&state, Some(key), "GET", &uri, None).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+            let (s, e) = common::api::call_as(
+                &state,
+                Some(key),
+                "POST",
+                &format!("{uri}/results"),
+                Some(json!({"case_id": closed[0], "outcome": "confirmed"}).to_string()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        }
         let (s, _) = post(
             &state,
             "/api/v1/audits",
@@ -890,6 +1002,7 @@ async fn ten_reports_close_together_become_one_incident_every_reporter_follows()
         // Another category nearby stays alone.
         let (_, other) = post(&state, "/api/v1/cases", json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat})).await;
         assert_eq!(other["state"], "submitted");
+        assert_every_case_replays(&state).await;
     }
 }
 
@@ -992,7 +1105,25 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
         let (ct, body) = multipart("big.jpg", &big);
         let (s, _, _) = raw(&state, "POST", &up, &ct, body).await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
-        // The case records the file; nothing else was stored.
+        // A voice note (WAV) is kept as audio; audio has its own, lower limit (5 MB).
+        let mut wav = b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data\0\x08\0\0".to_vec();
+        wav.resize(wav.len() + 2048, 0);
+        let (ct, body) = multipart("voice.bin", &wav);
+        let (s, _, b) = raw(&state, "POST", &up, &ct, body).await;
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["files"][0]["type"], "audio/x-wav", "{v}");
+        assert!(v["files"][0]["name"].as_str().unwrap().ends_with(".wav"));
+        let mut long_wav = wav.clone();
+        long_wav.resize(5 * 1024 * 1024 + 1, 0);
+        let (ct, body) = multipart("long.wav", &long_wav);
+        let (s, _, _) = raw(&state, "POST", &up, &ct, body).await;
+        assert_eq!(
+            s,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "6 MB of audio is over its limit"
+        );
+        // The case records the two files; nothing else was stored.
         let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
         let attached: Vec<&Value> = c["timeline"]
             .as_array()
@@ -1000,7 +1131,7 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
             .iter()
             .filter(|e| e["action"]["action"] == "attach")
             .collect();
-        assert_eq!(attached.len(), 1);
+        assert_eq!(attached.len(), 2);
         // The reporter sees the photo on the tracking page.
         let (_, t) = call(&state, "GET", &format!("/api/v1/track/{token}"), None).await;
         let shown: Vec<&Value> = t["timeline"]
@@ -1009,7 +1140,7 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
             .iter()
             .filter(|e| e["action"] == "attach")
             .collect();
-        assert_eq!(shown.len(), 1, "{t}");
+        assert_eq!(shown.len(), 2, "{t}");
         assert_eq!(shown[0]["file"], format!("{uri}/{name}?token={token}"));
         // Without the token, or as a role that may not read cases, the file is not served.
         let (s, _, _) = raw(&state, "GET", &format!("{uri}/{name}"), "", Vec::new()).await;
@@ -1027,7 +1158,7 @@ async fn photos_and_voice_notes_are_sniffed_stored_and_served() {
             std::fs::read_dir(media.path().join(id.to_string()))
                 .unwrap()
                 .count(),
-            1
+            2
         );
         let (s, _, _) = raw(
             &state,
@@ -1215,6 +1346,7 @@ async fn the_demo_history_is_loaded_as_real_cases_on_first_start() {
             "{names:?}"
         );
         assert!(c["ticket"].as_str().unwrap().starts_with("ZD202"));
+        assert_every_case_replays(&state).await;
     }
 }
 
@@ -1303,4 +1435,436 @@ fn layer_street_other(street: &str) -> String {
         .find(|s| *s != street)
         .unwrap()
         .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_links_reports_into_an_incident_every_reporter_follows() {
+    for db in databases("a_dispatcher_links_reports_into_an_incident_every_reporter_follows").await
+    {
+        let state = start(&db).await;
+        let (mut ids, mut tokens) = (Vec::new(), Vec::new());
+        // Two categories, far apart: the incident rule would never gather them.
+        for (i, category) in [(10, "C01"), (600, "C02"), (1200, "C01")] {
+            let (lon, lat, _) = inside(i);
+            let (s, c) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": category, "description": "停水三天",
+                       "lon": lon, "lat": lat}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            assert_eq!(c["state"], "submitted");
+            ids.push(c["id"].as_i64().unwrap());
+            tokens.push(c["tracking_token"].as_str().unwrap().to_string());
+        }
+        // Refused, naming the field, and nothing is created.
+        for (body, field) in [
+            (json!({"cases": [ids[0]], "reason": "r"}), "cases"),
+            (json!({"cases": [ids[0], ids[0]], "reason": "r"}), "cases"),
+            (json!({"cases": [ids[0], 999_999], "reason": "r"}), "cases"),
+            (json!({"cases": ids, "reason": "  "}), "reason"),
+            (
+                json!({"cases": ids, "reason": "r", "level": "grid"}),
+                "level",
+            ),
+        ] {
+            let (s, e) = post(&state, "/api/v1/incidents", body.clone()).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+            assert_eq!(e["error"]["details"]["field"], field, "{body}: {e}");
+        }
+        let (_, all) = call(&state, "GET", "/api/v1/cases?per_page=100", None).await;
+        assert_eq!(all["total"], 3, "a refused request created something");
+
+        let (s, v) = post(
+            &state,
+            "/api/v1/incidents",
+            json!({"cases": ids, "level": "street", "reason": "同一供水管网停水"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let pid = v["incident"]["id"].as_i64().unwrap();
+        assert_eq!(v["incident"]["channel"], "incident");
+        assert_eq!(v["incident"]["level"], "street");
+        assert_eq!(v["incident"]["category"], "C01");
+        assert_eq!(v["merged"], json!(ids));
+        assert_eq!(v["skipped"], json!([]));
+        assert!(
+            v["incident"]["report"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("同一供水管网停水")
+        );
+        for id in &ids {
+            let (_, c) = call(&state, "GET", &format!("/api/v1/cases/{id}"), None).await;
+            assert_eq!(c["state"], "merged");
+            assert_eq!(c["merged_into"], pid);
+        }
+        // Linked again, a merged report is refused; so is an incident itself.
+        let (s, e) = post(
+            &state,
+            "/api/v1/incidents",
+            json!({"cases": [ids[0], ids[1]], "reason": "again"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        assert_eq!(e["error"]["code"], "illegal_transition");
+        let (s, _) = post(
+            &state,
+            "/api/v1/incidents",
+            json!({"cases": [pid, ids[1]], "reason": "again"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        // The parent is handled; every reporter follows it.
+        for (v, a) in [
+            (1, json!({"action": "triage", "urgency": "yellow"})),
+            (2, json!({"action": "dispatch"})),
+        ] {
+            let (s, e) = act(&state, pid, v, a).await;
+            assert_eq!(s, StatusCode::OK, "{e}");
+        }
+        for t in &tokens {
+            let (_, tr) = call(&state, "GET", &format!("/api/v1/track/{t}"), None).await;
+            assert_eq!(tr["state"], "merged");
+            assert_eq!(tr["incident"]["state"], "dispatched", "{tr}");
+        }
+        assert_every_case_replays(&state).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pins_in_other_datums_and_outside_the_grids_and_the_remaining_list_filters() {
+    for db in databases("pins_in_other_datums_and_outside_the_grids").await {
+        let state = start(&db).await;
+        let t0 = 1_795_572_000; // Wednesday 2026-11-25 10:00 +08:00: office hours
+        state.0.clock.set(t0);
+        let layer = demo_layer();
+        let submit = |body: Value| {
+            let state = state.clone();
+            async move {
+                let (s, v) = post(&state, "/api/v1/cases", body).await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                v
+            }
+        };
+        // A: a WGS84 pin inside a grid.
+        let (lon, lat, grid_a) = inside(20);
+        let a = submit(
+            json!({"channel": "citizen", "category": "C01", "description": "a",
+                              "lon": lon, "lat": lat}),
+        )
+        .await;
+        assert_eq!(a["grid"]["key"], grid_a.as_str());
+        // B: a GCJ-02 pin (as a Chinese map SDK gives it) lands in the same grid as its WGS84 point.
+        state.0.clock.set(t0 + 60);
+        let (lon_b, lat_b, grid_b) = inside(700);
+        let (gx, gy) = tessera::spatial::crs::wgs84_to_gcj02(lon_b, lat_b);
+        let b = submit(
+            json!({"channel": "citizen", "category": "C01", "description": "b",
+                              "lon": gx, "lat": gy, "crs": "gcj02"}),
+        )
+        .await;
+        assert_eq!(b["grid"]["key"], grid_b.as_str(), "{b}");
+        // C: 100 m east of the district's easternmost vertex: snapped to a grid with that vertex.
+        let (east, owners) = {
+            let mut best = (f64::MIN, 0.0);
+            for g in &layer.grids {
+                for p in g.geometry.0.iter().flat_map(|p| p.exterior().0.iter()) {
+                    if p.x > best.0 {
+                        best = (p.x, p.y);
+                    }
+                }
+            }
+            let owners: Vec<String> = layer
+                .grids
+                .iter()
+                .filter(|g| {
+                    g.geometry
+                        .0
+                        .iter()
+                        .any(|p| p.exterior().0.iter().any(|c| (c.x, c.y) == best))
+                })
+                .map(|g| g.key.clone())
+                .collect();
+            (best, owners)
+        };
+        let metre_lon = 1.0 / (111_320.0 * east.1.to_radians().cos());
+        let c = submit(
+            json!({"channel": "citizen", "category": "C01", "description": "c",
+                              "lon": east.0 + 100.0 * metre_lon, "lat": east.1}),
+        )
+        .await;
+        let key = c["grid"]["key"].as_str().unwrap_or_default().to_string();
+        assert!(owners.contains(&key), "{c} not in {owners:?}");
+        let reason = c["routing"]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("pin outside coverage, 100 m from grid"),
+            "{reason}"
+        );
+        assert_eq!(c["assignee"]["kind"], "worker", "{c}");
+        // D: 5 km out: the district queue places it.
+        let d = submit(
+            json!({"channel": "citizen", "category": "C01", "description": "d",
+                              "lon": east.0 + 5_000.0 * metre_lon, "lat": east.1}),
+        )
+        .await;
+        assert_eq!(d["grid"], Value::Null, "{d}");
+        assert_eq!(d["assignee"]["kind"], "district_queue", "{d}");
+        assert!(
+            d["routing"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("farther than 200 m from every grid"),
+            "{d}"
+        );
+        let id = |v: &Value| v["id"].as_i64().unwrap();
+        let (ia, ib, ic, id_) = (id(&a), id(&b), id(&c), id(&d));
+        // Urgency: A is triaged red.
+        let (s, e) = act(&state, ia, 1, json!({"action": "triage", "urgency": "red"})).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let list = |q: String| {
+            let state = state.clone();
+            async move {
+                let (s, v) = call(&state, "GET", &format!("/api/v1/cases?{q}"), None).await;
+                assert_eq!(s, StatusCode::OK, "{q}: {v}");
+                let mut got: Vec<i64> = v["cases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap())
+                    .collect();
+                got.sort_unstable();
+                (got, v)
+            }
+        };
+        assert_eq!(list("urgency=red".into()).await.0, vec![ia]);
+        // Bbox: around A's pin only; then around nothing.
+        let bbox = format!(
+            "bbox={},{},{},{}",
+            lon - 1e-4,
+            lat - 1e-4,
+            lon + 1e-4,
+            lat + 1e-4
+        );
+        assert_eq!(list(bbox).await.0, vec![ia]);
+        assert!(list("bbox=100,20,100.1,20.1".into()).await.0.is_empty());
+        // Time range: submitted at or after `from`, before `to`.
+        assert_eq!(list(format!("from={}", t0 + 1)).await.0, vec![ib, ic, id_]);
+        assert_eq!(list(format!("to={}", t0 + 1)).await.0, vec![ia]);
+        // Overdue, three days later: the untriaged ones missed their 2-hour triage; overdue and
+        // not overdue split the cases, and each overdue case says which stage.
+        state.0.clock.set(t0 + 3 * 86_400);
+        let (late, v) = list("overdue=true".into()).await;
+        let (not_late, _) = list("overdue=false".into()).await;
+        for k in [ib, ic, id_] {
+            assert!(late.contains(&k), "{k} not overdue: {v}");
+        }
+        let mut both: Vec<i64> = late.iter().chain(&not_late).copied().collect();
+        both.sort_unstable();
+        assert_eq!(both, vec![ia, ib, ic, id_]);
+        assert!(
+            v["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| !c["overdue"].as_array().unwrap().is_empty())
+        );
+        // Paging works over the judged cases.
+        let (one, v) = list("overdue=true&per_page=1&page=2".into()).await;
+        assert_eq!(one.len(), 1, "{v}");
+        assert_eq!(v["total"], late.len(), "{v}");
+    }
+}
+
+/// Two services on one database (two processes, as far as the database can tell) tick at the
+/// same time, round after round: on PostGIS only one holds the ticker's turn at a time, and on
+/// both backends each overdue stage is escalated exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tickers_on_one_database_escalate_each_stage_once() {
+    for db in databases("two_tickers_on_one_database_escalate_each_stage_once").await {
+        let one = start(&db).await;
+        let two = start(&db).await;
+        let (lon, lat, _) = inside(60);
+        let (_, c) = post(
+            &one,
+            "/api/v1/cases",
+            json!({"channel": "citizen", "category": "C01", "description": "d", "lon": lon, "lat": lat}),
+        )
+        .await;
+        let id = c["id"].as_i64().unwrap();
+        if matches!(db, Db::Postgres(_)) {
+            let held = one
+                .0
+                .store
+                .try_tick_lock()
+                .await
+                .unwrap()
+                .expect("a free turn");
+            assert!(
+                two.0.store.try_tick_lock().await.unwrap().is_none(),
+                "two tickers had the turn at once"
+            );
+            held.release().await;
+            let again = two.0.store.try_tick_lock().await.unwrap();
+            assert!(again.is_some(), "the turn was not given back");
+            again.unwrap().release().await;
+        }
+        // A month later: triage is overdue. Both tick, many times, concurrently.
+        let later = one.now() + 30 * 86_400;
+        let tick = |state: AppState| async move {
+            let mut done = 0;
+            for _ in 0..20 {
+                if let Some(lock) = state.0.store.try_tick_lock().await.unwrap() {
+                    done += tessera::http::escalate_overdue(&state, later)
+                        .await
+                        .unwrap();
+                    lock.release().await;
+                }
+                tokio::task::yield_now().await;
+            }
+            done
+        };
+        let (a, b) = tokio::join!(
+            tokio::spawn(tick(one.clone())),
+            tokio::spawn(tick(two.clone()))
+        );
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "one escalation in all");
+        let (_, c) = call(&one, "GET", &format!("/api/v1/cases/{id}"), None).await;
+        let escalations = c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"]["action"] == "escalate")
+            .count();
+        assert_eq!(escalations, 1, "{c}");
+        assert_eq!(c["level"], "community");
+    }
+}
+
+/// The issue's two worked examples, through intake and the stored calendar (not the pure
+/// functions alone): across National Day, and onto a make-up working day.
+#[tokio::test]
+async fn triage_deadlines_follow_the_stored_calendar() {
+    for db in databases("triage_deadlines_follow_the_stored_calendar").await {
+        let state = start(&db).await;
+        let (lon, lat, _) = inside(30);
+        for (submitted, triage_by) in [
+            // Wednesday 2026-09-30 16:00 +08:00 → after the National Day holiday.
+            (1_790_755_200, "2026-10-08T09:00:00+08:00"),
+            // Friday 2026-10-09 17:00 +08:00 → Saturday 10-10, a make-up working day.
+            (1_791_536_400, "2026-10-10T10:00:00+08:00"),
+        ] {
+            state.0.clock.set(submitted);
+            let (s, c) = post(
+                &state,
+                "/api/v1/cases",
+                json!({"channel": "citizen", "category": "C01", "description": "d",
+                       "lon": lon, "lat": lat}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{c}");
+            assert_eq!(c["deadlines"]["triage_by"], triage_by, "{c}");
+        }
+    }
+}
+
+/// Open311 `GET requests`: the 90-day default window, dates, ids, status, the 1,000 cap (newest
+/// first), and a client's `api_key` accepted on a read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open311_requests_filter_by_window_dates_ids_and_status() {
+    for db in databases("open311_requests_filter_by_window_dates_ids_and_status").await {
+        let state = start(&db).await;
+        let t0: i64 = 1_795_572_000; // 2026-11-25 10:00 +08:00
+        let day = 86_400;
+        let at = |t: i64, i: usize, category: &str| {
+            let state = state.clone();
+            let category = category.to_string();
+            async move {
+                state.0.clock.set(t);
+                let (lon, lat, _) = inside(i);
+                let (s, c) = post(
+                    &state,
+                    "/api/v1/cases",
+                    json!({"channel": "citizen", "category": category, "description": "d",
+                           "lon": lon, "lat": lat}),
+                )
+                .await;
+                assert_eq!(s, StatusCode::CREATED, "{c}");
+                c["id"].as_i64().unwrap()
+            }
+        };
+        let old = at(t0 - 100 * day, 1, "C01").await;
+        let recent = at(t0 - 10 * day, 2, "C01").await;
+        let done = at(t0 - 5 * day, 3, "C01").await;
+        run_to_closure(&state, done).await;
+        state.0.clock.set(t0);
+        let ids = |q: &str| {
+            let state = state.clone();
+            let uri = format!("/open311/v2/requests.json{q}");
+            async move {
+                let (s, v) = call(&state, "GET", &uri, None).await;
+                assert_eq!(s, StatusCode::OK, "{uri}: {v}");
+                let mut out: Vec<i64> = v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["service_request_id"].as_str().unwrap().parse().unwrap())
+                    .collect();
+                out.sort_unstable();
+                out
+            }
+        };
+        // Default: the last 90 days.
+        assert_eq!(ids("").await, vec![recent, done]);
+        // Dates select; the window may start anywhere.
+        assert_eq!(
+            ids("?start_date=2026-08-01T00:00:00%2B08:00&end_date=2026-08-30T00:00:00%2B08:00")
+                .await,
+            vec![old]
+        );
+        assert_eq!(
+            ids("?start_date=2026-11-18T00:00:00Z").await,
+            vec![done],
+            "start_date alone: 90 days from it"
+        );
+        // Ids override the window; status is open or closed; a key on a read is fine.
+        assert_eq!(
+            ids(&format!("?service_request_id={old},{done}")).await,
+            vec![old, done]
+        );
+        assert_eq!(ids("?status=closed").await, vec![done]);
+        assert_eq!(ids("?status=open&api_key=anything").await, vec![recent]);
+        // At most 1,000 requests, the newest: 1,000 more cases like `recent`, written straight
+        // to the store (intake through the router would cost a minute in a debug build).
+        let model = state.0.store.case(recent).await.unwrap().unwrap();
+        let mut newest = Vec::new();
+        for i in 0..1_000_i64 {
+            let mut facts = model.facts.clone();
+            facts.submitted_at = t0 - day + i;
+            let (c, created) = state
+                .0
+                .store
+                .insert_case(&tessera::store::cases::NewCase {
+                    idempotency_key: None,
+                    day: "20261124".into(),
+                    tracking_token: format!("bulk-{i}"),
+                    channel: "citizen".into(),
+                    pin: model.pin,
+                    grid: model.grid.clone(),
+                    intake: model.intake.clone(),
+                    facts,
+                    actor: "citizen".into(),
+                })
+                .await
+                .unwrap();
+            assert!(created);
+            newest.push(c.id);
+        }
+        state.0.clock.set(t0);
+        let listed = ids("").await;
+        assert_eq!(listed.len(), 1_000);
+        newest.sort_unstable();
+        assert_eq!(listed, newest, "the 1,000 newest");
+    }
 }

@@ -1142,6 +1142,36 @@ async fn public_intake_is_rate_limited_per_address_and_per_token() {
         from_address(&state, "10.1.1.5", "POST", "/api/v1/login", login.clone()).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
     assert!(wait.is_some());
+    // Open311 clients are refused in their own shape and format, with Retry-After.
+    for _ in 0..2 {
+        let (s, _, _) = from_address(
+            &state,
+            "10.1.1.6",
+            "POST",
+            "/open311/v2/requests.xml",
+            Value::Null,
+        )
+        .await;
+        assert_ne!(s, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let mut req = Request::builder()
+        .method("POST")
+        .uri("/open311/v2/requests.xml")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from("service_code=C01"))
+        .unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(
+        "10.1.1.6:40000".parse::<std::net::SocketAddr>().unwrap(),
+    ));
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("<errors><error><code>429</code><description>"),
+        "{text}"
+    );
     // Reads are never limited.
     for _ in 0..20 {
         let (s, _, _) =

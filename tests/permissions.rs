@@ -27,6 +27,7 @@ fn concrete(path: &str, case: i64, token: &str, grid: &str) -> String {
         .replace("{b}", "1")
         .replace("/audits/{id}", "/audits/1")
         .replace("/api-keys/{id}", "/api-keys/999999")
+        .replace("/accounts/{id}", "/accounts/999999")
 }
 
 #[tokio::test]
@@ -245,13 +246,35 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
         for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
             assert!(set.contains(attr), "{set}");
         }
+        // Over plain HTTP (no proxy saying otherwise) the cookie is not Secure, or a browser
+        // would drop it; RFC 7239's Forwarded header counts as well as X-Forwarded-Proto.
+        for (headers, secure) in [
+            (&[][..], false),
+            (
+                &[("forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43")][..],
+                true,
+            ),
+            (&[("x-forwarded-proto", "http")][..], false),
+        ] {
+            let (s, h, me) = raw(
+                &state,
+                "POST",
+                "/api/v1/login",
+                headers,
+                Some(json!({"name": "d1", "password": "a long password 1"})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{me}");
+            let set = h["set-cookie"].to_str().unwrap();
+            assert_eq!(set.contains("; Secure"), secure, "{headers:?}: {set}");
+        }
         let cookie = set.split(';').next().unwrap().to_string();
         let csrf = me["csrf_token"].as_str().unwrap().to_string();
         assert_eq!(me["role"], "dispatcher");
         let (s, _, who) = raw(&state, "GET", "/api/v1/me", &[("cookie", &cookie)], None).await;
         assert_eq!((s, who["name"].as_str()), (StatusCode::OK, Some("d1")));
         // A citizen's report with a contact.
-        let (lon, lat, _) = {
+        let (lon, lat, grid) = {
             use geo::InteriorPoint;
             let l = demo_layer();
             let p = l.grids[5].geometry.interior_point().unwrap();
@@ -340,6 +363,58 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
         .await;
         assert_eq!(v["report"]["contact"]["phone"], "139****1234");
         assert_eq!(state.0.store.contact_reads(id).await.unwrap().len(), 1);
+        // The case's handler, the worker of its grid (an account scoped to that grid), sees it
+        // whole, and the read is recorded; a grid worker scoped wider is not its handler.
+        let handler = "tsk_grid_handler";
+        common::api::scoped_key(
+            &state,
+            "grid-handler",
+            handler,
+            Role::GridWorker,
+            tessera::auth::Scope::Grid(grid.clone()),
+        )
+        .await;
+        let case_uri = format!("/api/v1/cases/{id}");
+        let (s, v) = call_as(&state, Some(handler), "GET", &case_uri, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["report"]["contact"]["phone"], "13912341234", "{v}");
+        let (s, v) = call_as(
+            &state,
+            Some(&test_key(Role::GridWorker)),
+            "GET",
+            &case_uri,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["report"]["contact"]["phone"], "139****1234", "{v}");
+        assert_eq!(state.0.store.contact_reads(id).await.unwrap().len(), 2);
+        // The district-wide log lists both reads, with who read which case.
+        let (s, log) = call_as(
+            &state,
+            Some(&test_key(Role::Supervisor)),
+            "GET",
+            "/api/v1/contact-reads",
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{log}");
+        let who: Vec<(&str, i64)> = log["reads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["actor"].as_str().unwrap(), r["case_id"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(who, [("d1", id), ("grid-handler", id)], "{log}");
+        let (s, _) = call_as(
+            &state,
+            Some(&test_key(Role::Supervisor)),
+            "GET",
+            "/api/v1/contact-reads?from=10&to=5",
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
         // A session past its expiry opens nothing (sessions last 8 hours).
         let account = state
             .0
@@ -383,6 +458,50 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (s, _, _) = raw(&state, "GET", "/api/v1/cases", &[("cookie", &cookie)], None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // An admin disables the account: its open session ends at once, it cannot sign in
+        // again, and it stays on record.
+        let login = json!({"name": "d1", "password": "a long password 1"});
+        let (s, h, _) = raw(&state, "POST", "/api/v1/login", &[], Some(login.clone())).await;
+        assert_eq!(s, StatusCode::OK);
+        let live = h["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let (s, _, _) = raw(&state, "GET", "/api/v1/me", &[("cookie", &live)], None).await;
+        assert_eq!(s, StatusCode::OK);
+        let disable = format!("/api/v1/accounts/{}/disable", account.id);
+        let (s, _, _) = raw(&state, "POST", &disable, &[("authorization", &auth)], None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _, _) = raw(&state, "GET", "/api/v1/me", &[("cookie", &live)], None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "the open session ended");
+        let (s, _, _) = raw(&state, "POST", "/api/v1/login", &[], Some(login)).await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "a disabled account cannot sign in"
+        );
+        let (s, _, _) = raw(&state, "POST", &disable, &[("authorization", &auth)], None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "already disabled");
+        let (_, _, list) = raw(
+            &state,
+            "GET",
+            "/api/v1/accounts",
+            &[("authorization", &auth)],
+            None,
+        )
+        .await;
+        let d1 = list
+            .as_array()
+            .or_else(|| list["accounts"].as_array())
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "d1")
+            .cloned()
+            .unwrap();
+        assert!(d1["disabled_at"].is_i64(), "{d1}");
         // A key: made by an admin, shown once, used, revoked.
         let (s, _, k) = raw(
             &state,
@@ -562,6 +681,36 @@ async fn locate_shows_citizens_a_masked_phone() {
     assert_eq!(anon["worker"]["name"], staff["worker"]["name"]);
     assert_eq!(anon["worker"]["phone"], tessera::auth::mask_phone(full));
     assert_ne!(anon["worker"]["phone"].as_str().unwrap(), full);
+    // An integration key may not read the workers' contacts either.
+    let (_, key) = call_as(&state, Some(&test_key(Role::Integration)), "GET", uri, None).await;
+    assert_eq!(key["worker"]["phone"], anon["worker"]["phone"], "{key}");
+    // The grid's own page shows its worker the same way: whole to staff who may read the
+    // workers, name and masked phone to anyone else.
+    let grid = staff["grid"]["key"].as_str().unwrap();
+    let page = format!("/api/v1/grids/{grid}");
+    let (_, staff_grid) = call_as(
+        &state,
+        Some(&test_key(Role::Dispatcher)),
+        "GET",
+        &page,
+        None,
+    )
+    .await;
+    let worker = &staff_grid["properties"]["worker"];
+    let phone = worker["phone"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{staff_grid}"));
+    assert!(!phone.contains('*'), "{worker}");
+    for who in [None, Some(test_key(Role::Integration))] {
+        let (s, g) = call_as(&state, who.as_deref(), "GET", &page, None).await;
+        assert_eq!(s, StatusCode::OK, "{g}");
+        let w = g["properties"]["worker"].as_object().unwrap();
+        assert_eq!(w["phone"], tessera::auth::mask_phone(phone), "{g}");
+        assert_eq!(w["name"], worker["name"]);
+        let mut fields: Vec<&str> = w.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["id", "name", "phone", "role"], "{g}");
+    }
 }
 
 #[test]
@@ -678,5 +827,243 @@ async fn open311_posts_are_cases_like_any_other() {
             text.contains("<status>open</status>") && !text.contains("13912341234"),
             "{text}"
         );
+    }
+}
+
+/// `tessera user add` against the database a server uses, on both backends: each scope, the
+/// printed password (or one read from stdin) that then signs in, and the refusals that create
+/// nothing.
+#[tokio::test]
+async fn user_add_on_the_command_line_makes_accounts_that_sign_in() {
+    use std::io::Write;
+    use std::process::{Command, Output, Stdio};
+    use tessera::auth::Scope;
+    for db in databases("user_add_on_the_command_line_makes_accounts_that_sign_in").await {
+        let state = start(&db).await;
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (data_dir, url) = match &db {
+            common::api::Db::Sqlite(d) => (d.path().to_path_buf(), None),
+            common::api::Db::Postgres(u) => (elsewhere.path().to_path_buf(), Some(u.clone())),
+        };
+        let run = |args: &[&str], stdin: Option<&str>| -> Output {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_tessera"));
+            c.args(args)
+                .arg("--data-dir")
+                .arg(&data_dir)
+                .env_remove("DATABASE_URL")
+                .env_remove("TESSERA_DATA_DIR")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if let Some(u) = &url {
+                c.arg("--database-url").arg(u);
+            }
+            let mut child = c.spawn().unwrap();
+            let mut input = child.stdin.take().unwrap();
+            if let Some(s) = stdin {
+                input.write_all(s.as_bytes()).unwrap();
+            }
+            drop(input);
+            child.wait_with_output().unwrap()
+        };
+        let grid = demo_layer().grids[7].key.clone();
+        let department = state
+            .0
+            .store
+            .reference(tessera::store::RefKind::Departments)
+            .await
+            .unwrap()[0]
+            .key
+            .clone();
+        let street = demo_layer().grids[7].properties["street"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sign_in = |name: &str, password: &str| {
+            let state = state.clone();
+            let body = json!({"name": name, "password": password}).to_string();
+            async move { call_as(&state, None, "POST", "/api/v1/login", Some(body)).await }
+        };
+        for (name, role, flag, code, scope) in [
+            (
+                "w-grid",
+                "grid_worker",
+                "--grid",
+                grid.as_str(),
+                Scope::Grid(grid.clone()),
+            ),
+            (
+                "d-staff",
+                "department_staff",
+                "--department",
+                department.as_str(),
+                Scope::Department(department.clone()),
+            ),
+            (
+                "s-super",
+                "supervisor",
+                "--street",
+                street.as_str(),
+                Scope::Street(street.clone()),
+            ),
+        ] {
+            let out = run(&["user", "add", name, "--role", role, flag, code], None);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name}: {err}");
+            let printed = String::from_utf8(out.stdout).unwrap();
+            let password = printed.trim_end();
+            assert!(
+                !password.contains('\n') && password.chars().count() >= 12,
+                "{printed:?}"
+            );
+            assert!(err.contains(&format!("added {name} ({role}")), "{err}");
+            let (account, _) = state
+                .0
+                .store
+                .account_for_login(name)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(account.scope, scope);
+            assert_eq!(account.role.as_str(), role);
+            let (s, me) = sign_in(name, password).await;
+            assert_eq!(s, StatusCode::OK, "{me}");
+            assert_eq!(me["role"], role);
+        }
+        // A password from stdin: nothing printed, and it signs in.
+        let out = run(
+            &[
+                "user",
+                "add",
+                "p-planner",
+                "--role",
+                "planner",
+                "--password-stdin",
+            ],
+            Some("correct horse battery\n"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            sign_in("p-planner", "correct horse battery").await.0,
+            StatusCode::OK
+        );
+        // Refused, saying why, and nothing is created.
+        for (args, stdin, why) in [
+            (
+                vec![
+                    "user",
+                    "add",
+                    "x1",
+                    "--role",
+                    "grid_worker",
+                    "--department",
+                    &department,
+                ],
+                None,
+                "cannot have a department scope",
+            ),
+            (
+                vec![
+                    "user",
+                    "add",
+                    "x2",
+                    "--role",
+                    "grid_worker",
+                    "--grid",
+                    "NOPE",
+                ],
+                None,
+                "no grid \"NOPE\"",
+            ),
+            (
+                vec!["user", "add", "w-grid", "--role", "dispatcher"],
+                None,
+                "an account named \"w-grid\" exists",
+            ),
+            (
+                vec!["user", "add", "x3", "--role", "admin", "--password-stdin"],
+                Some("short\n"),
+                "at least 12 characters",
+            ),
+        ] {
+            let out = run(&args, stdin);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} succeeded");
+            assert!(err.contains(why), "{args:?}: {err}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+        for name in ["x1", "x2", "x3"] {
+            assert!(
+                state
+                    .0
+                    .store
+                    .account_for_login(name)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+}
+
+/// Citizens report through their own channel only; the hotline, walk-in and Open311 channels
+/// need an account or key that may submit cases, a patrol report a grid worker; the submitter
+/// recorded is the account or key, and a patrol's reporter is the worker who sent it.
+#[tokio::test]
+async fn intake_channels_need_the_right_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = start(&common::api::Db::Sqlite(dir)).await;
+    let (lon, lat) = {
+        use geo::InteriorPoint;
+        let p = demo_layer().grids[9].geometry.interior_point().unwrap();
+        (p.x(), p.y())
+    };
+    let report = |channel: &str| {
+        json!({"channel": channel, "category": "C01", "description": "x", "lon": lon, "lat": lat,
+               "external_ticket": "12345-7", "address": "人民路1号", "reporter": "someone else",
+               "operator": "op 7"})
+        .to_string()
+    };
+    for (who, channel, want) in [
+        (None, "citizen", StatusCode::CREATED),
+        (None, "hotline", StatusCode::UNAUTHORIZED),
+        (None, "patrol", StatusCode::UNAUTHORIZED),
+        (None, "walk_in", StatusCode::UNAUTHORIZED),
+        (None, "open311", StatusCode::UNAUTHORIZED),
+        (Some(Role::Planner), "hotline", StatusCode::FORBIDDEN),
+        (Some(Role::Dispatcher), "patrol", StatusCode::FORBIDDEN),
+        (Some(Role::HotlineOperator), "hotline", StatusCode::CREATED),
+        (Some(Role::Integration), "hotline", StatusCode::CREATED),
+        (Some(Role::Dispatcher), "walk_in", StatusCode::CREATED),
+        (Some(Role::GridWorker), "patrol", StatusCode::CREATED),
+    ] {
+        let key = who.map(test_key);
+        let (s, v) = call_as(
+            &state,
+            key.as_deref(),
+            "POST",
+            "/api/v1/cases",
+            Some(report(channel)),
+        )
+        .await;
+        let what = format!("{channel} as {:?}", who.map(Role::as_str));
+        assert_eq!(s, want, "{what}: {v}");
+        if s != StatusCode::CREATED {
+            continue;
+        }
+        // The submitter is the key, never a name in the body.
+        let id = v["id"].as_i64().unwrap();
+        let events = state.0.store.case_events(id).await.unwrap();
+        let want_actor = who.map_or("citizen".to_string(), |r| format!("test-{}", r.as_str()));
+        assert_eq!(events[0].actor, want_actor, "{what}");
+        if channel == "patrol" {
+            let c = state.0.store.case(id).await.unwrap().unwrap();
+            assert_eq!(c.intake["report"]["reporter"], want_actor, "{}", c.intake);
+        }
     }
 }

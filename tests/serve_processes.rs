@@ -1091,6 +1091,21 @@ fn logs_carry_no_phone_name_password_key_or_token() {
     )
     .unwrap();
     assert_eq!(s, 401);
+    // Refusals of a signed-in caller are logged: by the route table, and by a handler.
+    let planner = keys
+        .iter()
+        .find(|(r, _)| *r == tessera::auth::Role::Planner)
+        .unwrap()
+        .1
+        .clone();
+    let bearer = format!("Authorization: Bearer {planner}\r\n");
+    for path in [
+        "/api/v1/cases".to_string(),
+        format!("/api/v1/cases/{}/media/1-1.png", c["id"]),
+    ] {
+        let (s, _) = try_http(&server.addr, "GET", &path, "", &bearer).unwrap();
+        assert_eq!(s, 403, "{path}");
+    }
     // Open311 with a phone and a name.
     let integration = keys
         .iter()
@@ -1126,6 +1141,12 @@ fn logs_carry_no_phone_name_password_key_or_token() {
         log.contains("case action") || log.contains("INFO"),
         "the log was captured"
     );
+    for denial in [
+        "denied: the planner role may not GET /api/v1/cases",
+        "denied: the planner role may not read cases",
+    ] {
+        assert!(log.contains(denial), "no log line {denial:?}");
+    }
     for secret in [
         phone,
         name,

@@ -333,8 +333,9 @@ pub const PERMISSIONS: &[(Permission, &[Role])] = &[
 ];
 
 /// Who may see a case's full contact details (name, phone): the dispatchers, and the staff the
-/// case is assigned to — a department's staff when the department owns it, a grid worker when
-/// a worker owns it and the case is in the worker's scope. Everyone else sees them masked.
+/// case is assigned to — a department's staff when the department owns it, the grid worker of
+/// the case's grid (an account scoped to that one grid) when a worker owns it. Everyone else,
+/// a grid worker with a wider scope included, sees them masked.
 /// `owner` is the owner's key ([`crate::cases::lifecycle::Assignee::key`]).
 pub fn sees_contacts(
     principal: &Principal,
@@ -354,10 +355,30 @@ pub fn sees_contacts(
         } => d == owner,
         Principal::Staff {
             role: Role::GridWorker,
+            scope: Scope::Grid(_),
             ..
         } => in_scope && owner_is_worker,
         _ => false,
     }
+}
+
+/// A roster worker's record as `principal` may see it: whole for a role that may read the
+/// workers' contact details ([`Permission::ReadWorkers`]); otherwise only the id, name, role and
+/// the phone masked (139****1234), as a citizen sees the worker answering for their grid.
+pub fn worker_view(principal: &Principal, worker: &serde_json::Value) -> serde_json::Value {
+    if principal.may(Permission::ReadWorkers) {
+        return worker.clone();
+    }
+    let mut out = serde_json::Map::new();
+    for k in ["id", "name", "role"] {
+        if let Some(v) = worker.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(p) = worker.get("phone").and_then(serde_json::Value::as_str) {
+        out.insert("phone".into(), serde_json::Value::String(mask_phone(p)));
+    }
+    serde_json::Value::Object(out)
 }
 
 /// A phone number with its middle hidden: `13912341234` → `139****1234` (the first three and

@@ -519,6 +519,20 @@ impl CaseFacts {
         Ok(())
     }
 
+    /// Rebuilds a case's facts from its events: `first`, the facts recorded with the submission
+    /// (event 1), then each later action applied at its time, in order. The stored current state
+    /// of a case is exactly this fold; an action its state did not allow is an error.
+    pub fn replay(
+        first: CaseFacts,
+        later: impl IntoIterator<Item = (Action, i64)>,
+    ) -> Result<CaseFacts, IllegalTransition> {
+        let mut facts = first;
+        for (action, at) in later {
+            facts.apply(&action, at)?;
+        }
+        Ok(facts)
+    }
+
     fn new_round(&mut self, at: i64) {
         self.round_started_at = Some(at);
         self.accepted_at = None;

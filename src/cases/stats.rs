@@ -1,6 +1,6 @@
 //! Figures for the dashboard, computed from the cases themselves: totals, by state, month and
-//! category, the departments' ranking (cases, satisfaction rate, mean handling time) and SLA
-//! compliance per stage. Pure: the caller passes the cases with their deadlines.
+//! category, the departments' ranking (cases, satisfaction rate, mean handling time), SLA
+//! compliance per stage and the month-by-month trend. Pure: the caller passes the cases with their deadlines.
 
 use crate::cases::calendar::shanghai_local;
 use crate::cases::lifecycle::{Assignee, CaseFacts, Satisfaction};
@@ -43,6 +43,20 @@ pub struct StageCompliance {
     pub met: usize,
     /// `met / judged` (null when nothing was judged).
     pub rate: Option<f64>,
+}
+
+/// One month of the trend: volume and the two rates a 12345 dashboard follows month by month.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MonthTrend {
+    /// `YYYY-MM` of submission (Asia/Shanghai).
+    pub month: String,
+    /// Cases submitted that month.
+    pub cases: usize,
+    /// Of those whose resolve deadline was reached or is past due, the share resolved by it
+    /// (按期办结率; null when none was judged).
+    pub resolved_on_time_rate: Option<f64>,
+    /// Of those rated, the share satisfied or basically satisfied (null when none rated).
+    pub satisfaction_rate: Option<f64>,
 }
 
 /// A street's (街道/镇) appeals against its residents.
@@ -113,6 +127,8 @@ pub struct Stats {
     pub satisfaction_rate: Option<f64>,
     /// Cases redone at least once.
     pub redone: usize,
+    /// Month by month, oldest first: volume, resolved-on-time rate and satisfaction rate.
+    pub trend: Vec<MonthTrend>,
 }
 
 fn rate(num: usize, den: usize) -> Option<f64> {
@@ -129,6 +145,8 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
     // code → (name, cases, rated, happy, resolved, hours)
     let mut depts: BTreeMap<String, (String, usize, usize, usize, usize, f64)> = BTreeMap::new();
     let (mut rated, mut happy, mut redone) = (0, 0, 0);
+    // month → (cases, resolve judged, resolve met, rated, happy)
+    let mut months: BTreeMap<String, [usize; 5]> = BTreeMap::new();
     let mut stages = [
         ("triage", 0usize, 0usize),
         ("on_site", 0, 0),
@@ -146,7 +164,9 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
             .or_default()
             .entry(f.category.clone())
             .or_default() += 1;
-        *by_month.entry(month).or_default() += 1;
+        *by_month.entry(month.clone()).or_default() += 1;
+        let m = months.entry(month).or_default();
+        m[0] += 1;
         *by_category.entry(f.category.clone()).or_default() += 1;
         if let Some(g) = &f.grid {
             *by_grid.entry(g.clone()).or_default() += 1;
@@ -155,6 +175,8 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
         if let Some(g) = good {
             rated += 1;
             happy += usize::from(g);
+            m[3] += 1;
+            m[4] += usize::from(g);
         }
         redone += usize::from(f.redo_count > 0);
         if let Assignee::Department { code, name } = &f.assignee {
@@ -193,7 +215,11 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
                     stages[k].2 += usize::from(*t <= by);
                 }
                 None if now > by && !f.state.is_terminal() => stages[k].1 += 1,
-                None => {}
+                None => continue,
+            }
+            if stages[k].0 == "resolve" {
+                m[1] += 1;
+                m[2] += usize::from(at.is_some_and(|t| t <= by));
             }
         }
     }
@@ -228,6 +254,15 @@ pub fn stats(cases: &[StatCase<'_>], now: i64) -> Stats {
             .collect(),
         satisfaction_rate: rate(happy, rated),
         redone,
+        trend: months
+            .into_iter()
+            .map(|(month, [n, judged, met, r, h])| MonthTrend {
+                month,
+                cases: n,
+                resolved_on_time_rate: rate(met, judged),
+                satisfaction_rate: rate(h, r),
+            })
+            .collect(),
     }
 }
 
@@ -293,6 +328,64 @@ mod tests {
         // On site: a met it, b never dispatched but the deadline passed: judged, missed.
         assert_eq!((s.sla[1].judged, s.sla[1].met), (2, 1));
         assert_eq!(s.satisfaction_rate, Some(1.0));
+    }
+
+    #[test]
+    fn the_trend_follows_volume_on_time_resolution_and_satisfaction_by_month() {
+        // 2026-01-10 and 2026-02-10, 10:00 Beijing time.
+        let (jan, feb) = (1_768_010_400, 1_770_688_800);
+        let resolve_in = |f: &mut CaseFacts, at: i64| {
+            for act in [
+                Action::Triage {
+                    urgency: Urgency::Green,
+                    category: None,
+                },
+                Action::Dispatch { assignee: None },
+                Action::Accept { position: None },
+                Action::Resolve { note: "ok".into() },
+            ] {
+                f.apply(&act, at).unwrap();
+            }
+        };
+        let mut on_time = CaseFacts::submitted(jan, "C01", Urgency::Green, Assignee::DistrictQueue);
+        resolve_in(&mut on_time, jan + 3_600);
+        let mut late = CaseFacts::submitted(jan, "C01", Urgency::Green, Assignee::DistrictQueue);
+        resolve_in(&mut late, jan + 90_000);
+        let open = CaseFacts::submitted(jan, "C01", Urgency::Green, Assignee::DistrictQueue);
+        let mut unhappy = CaseFacts::submitted(feb, "C02", Urgency::Green, Assignee::DistrictQueue);
+        resolve_in(&mut unhappy, feb + 60);
+        unhappy
+            .apply(
+                &Action::Rate {
+                    satisfaction: Satisfaction::Unsatisfied,
+                    comment: None,
+                },
+                feb + 120,
+            )
+            .unwrap();
+        let due = |t: i64| Deadlines {
+            resolve_by: Some(t + 86_400),
+            ..Default::default()
+        };
+        let (d_jan, d_feb) = (due(jan), due(feb));
+        let cases = [
+            (&on_time, &d_jan),
+            (&late, &d_jan),
+            (&open, &d_jan),
+            (&unhappy, &d_feb),
+        ]
+        .map(|(facts, deadlines)| StatCase { facts, deadlines });
+        let s = stats(&cases, feb + 1_000);
+        let months: Vec<&str> = s.trend.iter().map(|m| m.month.as_str()).collect();
+        assert_eq!(months, ["2026-01", "2026-02"]);
+        assert_eq!(s.trend[0].cases, 3);
+        // One on time, one late, one open past its deadline: 1 of 3.
+        assert_eq!(s.trend[0].resolved_on_time_rate, Some(1.0 / 3.0));
+        assert_eq!(s.trend[0].satisfaction_rate, None);
+        // February's case was redone (a new round): its resolve deadline is not past yet.
+        assert_eq!(s.trend[1].cases, 1);
+        assert_eq!(s.trend[1].resolved_on_time_rate, None);
+        assert_eq!(s.trend[1].satisfaction_rate, Some(0.0));
     }
 
     #[test]

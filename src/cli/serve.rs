@@ -21,6 +21,16 @@ pub struct Args {
     /// page requests anything from another origin.
     #[arg(long, env = "TESSERA_BASEMAP_STYLE", value_name = "URL")]
     basemap_style: Option<String>,
+    /// When the session cookie is marked `Secure`: `auto` when the reverse proxy in front says
+    /// the request came over HTTPS (`X-Forwarded-Proto: https` or `Forwarded: proto=https`),
+    /// `always`, or `never`.
+    #[arg(
+        long,
+        env = "TESSERA_SECURE_COOKIES",
+        value_enum,
+        default_value = "auto"
+    )]
+    secure_cookies: crate::http::auth::SecureCookies,
     /// Reports one client address may make a minute — citizen intake, Open311 POST, media and
     /// ratings through a tracking token (429 with Retry-After beyond it; a burst of half as
     /// many); 0: no limit.
@@ -106,6 +116,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&media)
         .map_err(|e| anyhow::anyhow!("cannot create the media folder {}: {e}", media.display()))?;
     let _ = state.0.media_dir.set(media);
+    let _ = state.0.secure_cookies.set(a.secure_cookies);
     if let Some(b) = basemap {
         let _ = state.0.basemap.set(b);
     }

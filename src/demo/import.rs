@@ -195,7 +195,7 @@ impl Driver<'_> {
                     media_url: None,
                 };
                 let (c, created) =
-                    submit(self.state, Some(format!("sample:{}", report.id)), req).await?;
+                    submit(self.state, Some(format!("sample:{}", report.id)), req, None).await?;
                 if !created {
                     return Ok(());
                 }

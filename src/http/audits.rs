@@ -2,8 +2,11 @@
 //! closed in a period for review visits; `POST /api/v1/audits/{id}/results` records each visit;
 //! `GET /api/v1/audits/{id}` shows the sample with its results.
 
+use super::auth::Caller;
+use super::cases::covers;
 use super::extract::{ApiJson, ApiPath};
 use super::{ApiError, AppState};
+use crate::auth::{Principal, Scope};
 use crate::cases::calendar::rfc3339_shanghai;
 use crate::cases::lifecycle::CaseState;
 use crate::store::audits::{Audit, AuditResult};
@@ -35,9 +38,6 @@ pub struct AuditRequest {
     /// Seed of the draw (default: the current time); the same seed draws the same sample.
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Who draws it.
-    #[serde(default)]
-    pub by: Option<String>,
 }
 
 /// Outcome of a review visit.
@@ -63,7 +63,7 @@ pub struct ResultRequest {
     /// Notes (≤ 2,000 characters).
     #[serde(default)]
     pub note: Option<String>,
-    /// Who visited.
+    /// Who visited (default: the signed-in account).
     #[serde(default)]
     pub by: Option<String>,
 }
@@ -81,7 +81,7 @@ pub struct AuditView {
     pub rate: f64,
     /// The seed.
     pub seed: i64,
-    /// Who drew it.
+    /// Who drew it: the signed-in account.
     pub created_by: String,
     /// The sampled cases: id and ticket.
     #[schema(value_type = Vec<Object>)]
@@ -112,13 +112,45 @@ async fn view(state: &AppState, a: &Audit, results: &[AuditResult]) -> Result<Au
     })
 }
 
-/// Draw a sample of the cases closed in a period for review visits.
+/// 403 unless the caller's scope covers every case of the audit's sample (a street's
+/// supervisor reads and records only audits of their street's cases); logged.
+async fn require_sample_in_scope(
+    state: &AppState,
+    p: &Principal,
+    a: &Audit,
+) -> Result<(), ApiError> {
+    if matches!(
+        p,
+        Principal::Staff {
+            scope: Scope::District,
+            ..
+        }
+    ) {
+        return Ok(());
+    }
+    for id in &a.sample {
+        if let Some(c) = state.0.store.case(*id).await?
+            && !covers(state, p, c.facts.grid.as_deref(), c.facts.assignee.key())
+        {
+            return Err(super::auth::forbidden(
+                p,
+                &format!("audit {} samples cases outside your scope", a.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Draw a sample of the cases closed in a period, within the caller's scope (a street's
+/// supervisor: their street's cases), for review visits.
 #[utoipa::path(post, path = "/api/v1/audits", tag = "cases", request_body = AuditRequest,
     responses((status = 201, body = AuditView), (status = 422, body = super::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiJson(req): ApiJson<AuditRequest>,
 ) -> Result<(StatusCode, Json<AuditView>), ApiError> {
+    let principal = &caller.0.0;
     if !(req.rate > 0.0 && req.rate <= 1.0) {
         return Err(ApiError::unprocessable(
             "invalid_field",
@@ -148,6 +180,12 @@ pub(crate) async fn create(
             c.facts
                 .closed_at
                 .is_some_and(|t| (req.from..req.to).contains(&t))
+                && covers(
+                    &state,
+                    principal,
+                    c.facts.grid.as_deref(),
+                    c.facts.assignee.key(),
+                )
         })
         .map(|c| c.id)
         .collect();
@@ -159,7 +197,7 @@ pub(crate) async fn create(
         .insert_audit(&Audit {
             id: 0,
             created_at: now,
-            created_by: req.by.unwrap_or_else(|| "supervisor".into()),
+            created_by: principal.name().to_string(),
             period_from: req.from,
             period_to: req.to,
             rate: req.rate,
@@ -181,6 +219,7 @@ pub(crate) async fn create(
     responses((status = 200, body = AuditView), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn show(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AuditView>, ApiError> {
     let (a, results) = state
@@ -189,6 +228,7 @@ pub(crate) async fn show(
         .audit(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no audit {id}")))?;
+    require_sample_in_scope(&state, &caller.0.0, &a).await?;
     Ok(Json(view(&state, &a, &results).await?))
 }
 
@@ -198,6 +238,7 @@ pub(crate) async fn show(
     responses((status = 201, body = AuditView), (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(crate) async fn record(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ResultRequest>,
 ) -> Result<(StatusCode, Json<AuditView>), ApiError> {
@@ -207,6 +248,7 @@ pub(crate) async fn record(
         .audit(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no audit {id}")))?;
+    require_sample_in_scope(&state, &caller.0.0, &a).await?;
     if !a.sample.contains(&req.case_id) {
         return Err(ApiError::unprocessable(
             "invalid_field",
@@ -237,7 +279,7 @@ pub(crate) async fn record(
             &AuditResult {
                 case_id: req.case_id,
                 at: state.now(),
-                by: req.by.unwrap_or_else(|| "supervisor".into()),
+                by: req.by.unwrap_or_else(|| caller.0.0.name().to_string()),
                 outcome,
                 note: req.note,
             },

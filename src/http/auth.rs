@@ -71,8 +71,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/cases/{id}", Need(P::ReadCases)),
     ("POST", "/api/v1/cases/{id}/actions", Staff),
     ("GET", "/api/v1/cases/{id}/contact-reads", Need(P::Audit)),
+    ("GET", "/api/v1/contact-reads", Need(P::Audit)),
     ("POST", "/api/v1/cases/{id}/media", Public),
     ("GET", "/api/v1/cases/{id}/media/{name}", Public),
+    ("POST", "/api/v1/incidents", Need(P::DispatchCase)),
     ("GET", "/api/v1/events", Need(P::ReadCases)),
     ("GET", "/api/v1/track/{token}", Public),
     ("POST", "/api/v1/track/{token}/rating", Public),
@@ -111,6 +113,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/me", Staff),
     ("GET", "/api/v1/accounts", Need(P::ManageAccounts)),
     ("POST", "/api/v1/accounts", Need(P::ManageAccounts)),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/disable",
+        Need(P::ManageAccounts),
+    ),
     ("GET", "/api/v1/api-keys", Need(P::ManageAccounts)),
     ("POST", "/api/v1/api-keys", Need(P::ManageAccounts)),
     (
@@ -249,19 +256,22 @@ pub fn deny(principal: &Principal, method: &Method, route: &str) -> Response {
             tracing::warn!(%route, %method, "denied: not signed in");
             unauthorized("sign in (POST /api/v1/login) or send Authorization: Bearer KEY")
         }
-        Principal::Staff { name, role, .. } => {
-            tracing::warn!(%route, %method, role = role.as_str(), %name, "denied: role lacks the permission");
-            forbidden(&format!(
-                "the {} role may not {method} {route}",
-                role.as_str()
-            ))
-            .into_response()
-        }
+        Principal::Staff { role, .. } => forbidden(
+            principal,
+            &format!("the {} role may not {method} {route}", role.as_str()),
+        )
+        .into_response(),
     }
 }
 
-/// 403 in the one error shape.
-pub fn forbidden(message: &str) -> ApiError {
+/// 403 in the one error shape, logged with who was refused and why: every refusal of a
+/// signed-in caller goes through here.
+pub fn forbidden(principal: &Principal, message: &str) -> ApiError {
+    tracing::warn!(
+        role = principal.role().map_or("anonymous", |r| r.as_str()),
+        name = principal.name(),
+        "denied: {message}"
+    );
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
@@ -292,11 +302,57 @@ pub struct Me {
     pub expires_at: Option<String>,
 }
 
-fn secure(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+/// When the session cookie carries `Secure` (`serve --secure-cookies`). tessera speaks plain
+/// HTTP; TLS ends at a reverse proxy in front of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SecureCookies {
+    /// When the proxy says the request came over HTTPS: `X-Forwarded-Proto: https` or
+    /// `Forwarded: proto=https` (RFC 7239). The default.
+    #[default]
+    Auto,
+    /// Always (a TLS proxy that sends neither header).
+    Always,
+    /// Never (plain HTTP only, e.g. on a laptop).
+    Never,
+}
+
+impl SecureCookies {
+    /// Whether a cookie set in answer to a request with `headers` is `Secure`.
+    pub fn secure(self, headers: &HeaderMap) -> bool {
+        match self {
+            SecureCookies::Always => true,
+            SecureCookies::Never => false,
+            SecureCookies::Auto => {
+                let forwarded_proto = headers
+                    .get_all("x-forwarded-proto")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|v| v.trim().eq_ignore_ascii_case("https"));
+                // Forwarded: for=192.0.2.60;proto=https;by=203.0.113.43, for=…
+                let forwarded = headers
+                    .get_all(header::FORWARDED)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split([',', ';']))
+                    .filter_map(|pair| pair.split_once('='))
+                    .any(|(k, v)| {
+                        k.trim().eq_ignore_ascii_case("proto")
+                            && v.trim().trim_matches('"').eq_ignore_ascii_case("https")
+                    });
+                forwarded_proto || forwarded
+            }
+        }
+    }
+}
+
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state
+        .0
+        .secure_cookies
+        .get()
+        .copied()
+        .unwrap_or_default()
+        .secure(headers)
 }
 
 /// Sign in: a session cookie and the CSRF token.
@@ -335,7 +391,11 @@ pub(crate) async fn login(
     tracing::info!(name = %account.name, role = account.role.as_str(), "signed in");
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{}",
-        if secure(&headers) { "; Secure" } else { "" }
+        if secure(&state, &headers) {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     let body = Me {
         name: account.name,
@@ -582,12 +642,61 @@ pub(crate) async fn revoke_api_key(
     }
 }
 
+/// Disable an account: it can no longer sign in, and its open sessions end at once. The account
+/// stays on record (who did what remains readable); it is not deleted.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/disable", tag = "accounts",
+    params(("id" = i64, Path, description = "Account id")),
+    responses((status = 204, description = "Disabled"), (status = 404, body = super::error::ErrorBody)))]
+pub(crate) async fn disable_account(
+    State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    if state.0.store.disable_account(id, state.now()).await? {
+        tracing::info!(account = id, by = caller.0.0.name(), "account disabled");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("no enabled account {id}")))
+    }
+}
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/accounts", get(accounts).post(add_account))
+        .route("/api/v1/accounts/{id}/disable", post(disable_account))
         .route("/api/v1/api-keys", get(api_keys).post(add_api_key))
         .route("/api/v1/api-keys/{id}/revoke", post(revoke_api_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_cookies_follow_the_flag_and_the_proxys_word() {
+        let with = |pairs: &[(&str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            h
+        };
+        let plain = with(&[]);
+        let xfp = with(&[("x-forwarded-proto", "HTTPS")]);
+        let fwd = with(&[("forwarded", "for=\"[2001:db8::1]\";proto=\"https\"")]);
+        let fwd_http = with(&[("forwarded", "proto=http, proto=http")]);
+        let auto = SecureCookies::Auto;
+        assert!(!auto.secure(&plain));
+        assert!(auto.secure(&xfp));
+        assert!(auto.secure(&fwd));
+        assert!(!auto.secure(&fwd_http));
+        assert!(SecureCookies::Always.secure(&plain));
+        assert!(!SecureCookies::Never.secure(&xfp));
+    }
 }

@@ -28,8 +28,9 @@ use std::collections::BTreeMap;
 pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
 /// A pin outside every grid but this close to one (metres) goes to that grid.
 pub const INTAKE_SNAP_M: f64 = 200.0;
-/// Most cases judged for `overdue` in one listing.
-pub const MAX_OVERDUE_SCAN: i64 = 100_000;
+/// Cases read at a time when a listing judges `overdue` (which depends on now, so is not a
+/// column): every matching case is judged, this many at a time.
+pub const OVERDUE_CHUNK: i64 = 10_000;
 /// Longest `Idempotency-Key` accepted, characters.
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/cases/{id}", get(show))
         .route("/api/v1/cases/{id}/actions", post(act))
         .route("/api/v1/cases/{id}/contact-reads", get(contact_reads))
+        .route("/api/v1/contact-reads", get(contact_read_log))
         .route("/api/v1/track/{token}", get(track))
         .route("/api/v1/track/{token}/rating", post(rate))
 }
@@ -249,11 +251,10 @@ pub(crate) fn require_in_scope(
     if covers(state, p, c.facts.grid.as_deref(), c.facts.assignee.key()) {
         return Ok(());
     }
-    tracing::warn!(case = c.id, role = ?p.role(), name = p.name(), "denied: case outside the caller's scope");
-    Err(super::auth::forbidden(&format!(
-        "case {} is outside your scope",
-        c.id
-    )))
+    Err(super::auth::forbidden(
+        p,
+        &format!("case {} is outside your scope", c.id),
+    ))
 }
 
 /// The report with the citizen's contact masked (name 张*, phone 139****1234).
@@ -272,7 +273,7 @@ fn masked_report(report: &Value) -> Value {
     r
 }
 
-fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
+pub(crate) fn view(state: &AppState, c: &StoredCase, now: i64) -> CaseView {
     let f = &c.facts;
     let d = deadlines_of(state, f);
     let s = |t: Option<i64>| t.map(rfc3339_shanghai);
@@ -579,9 +580,10 @@ pub(crate) async fn stats(
     {
         match &q.street {
             Some(other) if other != own => {
-                return Err(super::auth::forbidden(&format!(
-                    "this account sees the figures of street {own} only"
-                )));
+                return Err(super::auth::forbidden(
+                    &caller.0.0,
+                    &format!("this account sees the figures of street {own} only"),
+                ));
             }
             _ => q.street = Some(own.clone()),
         }
@@ -687,7 +689,16 @@ async fn gather_incident(state: &AppState, new: StoredCase) -> Result<StoredCase
         Clustering::Alone => return Ok(new),
         Clustering::Join { parent } => vec![(new.id, parent)],
         Clustering::Form { members } => {
-            let parent = open_incident(state, &new, members.len()).await?;
+            let reports = members.len();
+            let description = format!(
+                "mass incident (群体性诉求): {reports} reports of category {} within {} m and {} h",
+                new.facts.category, rule.radius_m, rule.window_h
+            );
+            let reason = format!(
+                "{reports} reports of one category close together form a mass incident, handled at the district level"
+            );
+            let parent =
+                open_incident(state, &new, description, reason, Level::District, "system").await?;
             members.into_iter().map(|m| (m, parent)).collect()
         }
     };
@@ -708,12 +719,15 @@ async fn gather_incident(state: &AppState, new: StoredCase) -> Result<StoredCase
     Ok(me_after)
 }
 
-/// Creates the parent case of a new mass incident, like `seed` but handled at the district
-/// level, and returns its id.
-async fn open_incident(
+/// Creates the parent case of a new mass incident, like `seed` (category, pin, grid, owner) but
+/// one urgency higher and handled at `level`, submitted by `actor`; returns its id.
+pub(crate) async fn open_incident(
     state: &AppState,
     seed: &StoredCase,
-    reports: usize,
+    description: String,
+    reason: String,
+    level: Level,
+    actor: &str,
 ) -> Result<i64, ApiError> {
     let now = state.now();
     let mut facts = CaseFacts::submitted(
@@ -722,20 +736,13 @@ async fn open_incident(
         seed.facts.urgency.raised(),
         seed.facts.assignee.clone(),
     );
-    facts.level = Level::District;
+    facts.level = level;
     facts.grid.clone_from(&seed.facts.grid);
-    let rule = state.0.sla.incidents;
     let (date, _) = shanghai_local(now);
     let intake = json!({
         "channel": "incident",
-        "report": {
-            "description": format!(
-                "mass incident (群体性诉求): {reports} reports of category {} within {} m and {} h",
-                seed.facts.category, rule.radius_m, rule.window_h
-            ),
-            "first_report": seed.id,
-        },
-        "route": {"reason": format!("{reports} reports of one category close together form a mass incident, handled at the district level"), "level": Level::District, "assignee": seed.facts.assignee},
+        "report": {"description": description, "first_report": seed.id},
+        "route": {"reason": reason, "level": level, "assignee": seed.facts.assignee},
     });
     let (parent, _) = state
         .0
@@ -749,10 +756,10 @@ async fn open_incident(
             grid: seed.facts.grid.clone(),
             intake,
             facts,
-            actor: "system".into(),
+            actor: actor.into(),
         })
         .await?;
-    tracing::info!(incident = parent.id, reports, category = %seed.facts.category, "mass incident formed");
+    tracing::info!(incident = parent.id, category = %seed.facts.category, ?level, "mass incident formed");
     announce(state, &parent, "submit").await;
     Ok(parent.id)
 }
@@ -859,9 +866,21 @@ pub fn spawn_escalation_ticker(state: AppState) {
               (status = 400, body = super::error::ErrorBody), (status = 415, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<NewCaseRequest>,
+    ApiJson(mut req): ApiJson<NewCaseRequest>,
 ) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let principal = &caller.0.0;
+    may_submit(principal, req.channel)?;
+    // A grid worker's patrol report is theirs, whatever the body claims.
+    if req.channel == Channel::Patrol {
+        req.reporter = Some(principal.name().to_string());
+    }
+    // The submitter is the account or key, or the citizen; never a name in the body.
+    let actor = match principal {
+        Principal::Staff { .. } => principal.name(),
+        Principal::Anonymous => "citizen",
+    };
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -881,7 +900,7 @@ pub(crate) async fn create(
             Some(k.to_string())
         }
     };
-    let (stored, created) = submit(&state, key, req).await?;
+    let (stored, created) = submit(&state, key, req, Some(actor)).await?;
     let mut v = view(&state, &stored, state.now());
     v.tracking_token = Some(stored.tracking_token.clone());
     Ok((
@@ -892,6 +911,43 @@ pub(crate) async fn create(
         },
         Json(v),
     ))
+}
+
+/// Who may report through which channel: a citizen's pin is open to anyone; a hotline work
+/// order, a walk-in or an Open311 request needs an account or key that may submit cases
+/// (hotline operators, dispatchers, grid workers, integrations); a patrol report, a grid worker
+/// (who may submit and handle cases). 401 for anonymous callers, 403 otherwise; logged.
+fn may_submit(principal: &Principal, channel: Channel) -> Result<(), ApiError> {
+    use crate::auth::Permission as P;
+    let allowed = match channel {
+        Channel::Citizen => true,
+        Channel::Hotline | Channel::WalkIn | Channel::Open311 => principal.may(P::SubmitCase),
+        Channel::Patrol => principal.may(P::SubmitCase) && principal.may(P::HandleCase),
+    };
+    let name = serde_json::to_value(channel)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    match (allowed, principal) {
+        (true, _) => Ok(()),
+        (false, Principal::Anonymous) => {
+            tracing::warn!(channel = %name, "denied: not signed in");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!(
+                    "a {name} report needs signing in or an API key; citizens report with channel citizen"
+                ),
+            ))
+        }
+        (false, p) => Err(super::auth::forbidden(
+            p,
+            &format!(
+                "the {} role may not submit a {name} report",
+                p.role().map_or("anonymous", |r| r.as_str())
+            ),
+        )),
+    }
 }
 
 /// Checks a report's fields (all but the category, which needs the district's catalogue):
@@ -1011,6 +1067,7 @@ pub(crate) async fn submit(
     state: &AppState,
     key: Option<String>,
     req: NewCaseRequest,
+    actor: Option<&str>,
 ) -> Result<(StoredCase, bool), ApiError> {
     let refs = state.0.refs.load_full();
     let category = refs
@@ -1070,10 +1127,12 @@ pub(crate) async fn submit(
         grid: r.grid.clone(),
         intake,
         facts,
-        actor: req
-            .operator
-            .clone()
-            .or(req.reporter.clone())
+        // The submitter: the signed-in account or key when there is one, else who the report
+        // names (an imported history), else the citizen.
+        actor: actor
+            .map(str::to_string)
+            .or_else(|| req.operator.clone())
+            .or_else(|| req.reporter.clone())
             .unwrap_or_else(|| "citizen".into()),
     };
     let (stored, created) = state.0.store.insert_case(&new).await?;
@@ -1248,12 +1307,14 @@ pub(crate) async fn act(
     let principal = &caller.0.0;
     let need = super::auth::action_permission(action.name());
     if !principal.may(need) {
-        tracing::warn!(case = id, action = action.name(), role = ?principal.role(), name = principal.name(), "denied: role may not take this action");
-        return Err(super::auth::forbidden(&format!(
-            "the {} role may not {} a case",
-            principal.role().map_or("anonymous", |r| r.as_str()),
-            action.name()
-        )));
+        return Err(super::auth::forbidden(
+            principal,
+            &format!(
+                "the {} role may not {} a case",
+                principal.role().map_or("anonymous", |r| r.as_str()),
+                action.name()
+            ),
+        ));
     }
     let c = state
         .0
@@ -1334,6 +1395,100 @@ pub(crate) async fn contact_reads(
     Ok(Json(ContactReads {
         case: id,
         reads: state.0.store.contact_reads(id).await?,
+    }))
+}
+
+/// Most reads one `GET /api/v1/contact-reads` answers.
+pub const MAX_CONTACT_READS: i64 = 10_000;
+
+/// Query of `GET /api/v1/contact-reads`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ContactReadQuery {
+    /// At or after (Unix seconds; default: 30 days before `to`).
+    pub from: Option<i64>,
+    /// Before (Unix seconds; default: now).
+    pub to: Option<i64>,
+}
+
+/// Reads of contact details in a period, across cases.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ContactReadLog {
+    /// Period start (Unix seconds).
+    pub from: i64,
+    /// Period end (Unix seconds).
+    pub to: i64,
+    /// The reads, oldest first (at most 10,000; narrow the period for more).
+    pub reads: Vec<crate::store::accounts::ContactRead>,
+    /// Whether the period held more reads than were answered.
+    pub truncated: bool,
+}
+
+/// The log of reads of citizens' full contact details in a period (default: the last 30
+/// days), for oversight: who read which case's contact, and when. A street's supervisor sees
+/// the reads of their street's cases.
+#[utoipa::path(get, path = "/api/v1/contact-reads", tag = "cases", params(ContactReadQuery),
+    responses((status = 200, body = ContactReadLog), (status = 400, body = super::error::ErrorBody),
+              (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
+pub(crate) async fn contact_read_log(
+    State(state): State<AppState>,
+    caller: axum::Extension<Caller>,
+    ApiQuery(q): ApiQuery<ContactReadQuery>,
+) -> Result<Json<ContactReadLog>, ApiError> {
+    let to = q.to.unwrap_or_else(|| state.now() + 1);
+    let from = q.from.unwrap_or(to - 30 * 86_400);
+    if to <= from {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "the period must end after it starts",
+        )
+        .with_details(json!({"parameter": "to"})));
+    }
+    let principal = &caller.0.0;
+    let mut reads = state
+        .0
+        .store
+        .contact_reads_between(from, to, MAX_CONTACT_READS + 1)
+        .await?;
+    let truncated = reads.len() as i64 > MAX_CONTACT_READS;
+    reads.truncate(MAX_CONTACT_READS as usize);
+    if !matches!(
+        principal,
+        Principal::Staff {
+            scope: Scope::District,
+            ..
+        }
+    ) {
+        let mut seen: BTreeMap<i64, bool> = BTreeMap::new();
+        let mut kept = Vec::with_capacity(reads.len());
+        for r in reads {
+            let ok = match seen.get(&r.case_id) {
+                Some(&ok) => ok,
+                None => {
+                    let ok = state.0.store.case(r.case_id).await?.is_some_and(|c| {
+                        covers(
+                            &state,
+                            principal,
+                            c.facts.grid.as_deref(),
+                            c.facts.assignee.key(),
+                        )
+                    });
+                    seen.insert(r.case_id, ok);
+                    ok
+                }
+            };
+            if ok {
+                kept.push(r);
+            }
+        }
+        reads = kept;
+    }
+    Ok(Json(ContactReadLog {
+        from,
+        to,
+        reads,
+        truncated,
     }))
 }
 
@@ -1513,29 +1668,36 @@ pub(crate) async fn list(
                 .map(|c| view(&state, c, now))
                 .collect(),
         ),
-        // Overdue depends on now: judge the matching cases (open ones: closed cases are never
-        // overdue), then page.
+        // Overdue depends on now: judge every matching case, a chunk at a time, counting them
+        // and keeping the requested page.
         Some(want) => {
-            let all: Vec<CaseView> = state
-                .0
-                .store
-                .cases(&CaseFilter {
-                    limit: MAX_OVERDUE_SCAN,
-                    offset: 0,
-                    ..filter
-                })
-                .await?
-                .iter()
-                .map(|c| view(&state, c, now))
-                .filter(|v| want != v.overdue.is_empty())
-                .collect();
-            (
-                all.len() as i64,
-                all.into_iter()
-                    .skip(((page - 1) * per_page) as usize)
-                    .take(per_page as usize)
-                    .collect(),
-            )
+            let skip = (page - 1) * per_page;
+            let (mut total, mut kept, mut offset) = (0_i64, Vec::new(), 0_i64);
+            loop {
+                let chunk = state
+                    .0
+                    .store
+                    .cases(&CaseFilter {
+                        limit: OVERDUE_CHUNK,
+                        offset,
+                        ..filter.clone()
+                    })
+                    .await?;
+                for c in &chunk {
+                    let v = view(&state, c, now);
+                    if want != v.overdue.is_empty() {
+                        if total >= skip && (kept.len() as i64) < per_page {
+                            kept.push(v);
+                        }
+                        total += 1;
+                    }
+                }
+                if (chunk.len() as i64) < OVERDUE_CHUNK {
+                    break;
+                }
+                offset += OVERDUE_CHUNK;
+            }
+            (total, kept)
         }
     };
     Ok(Json(CaseList {

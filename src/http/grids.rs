@@ -272,12 +272,14 @@ pub(crate) async fn grids(
     })
 }
 
-/// One grid of the published layer, with its full-time worker in `properties.worker`.
+/// One grid of the published layer, with its full-time worker in `properties.worker` (for a
+/// caller who may not read the workers' contact details: id, name, role and a masked phone).
 #[utoipa::path(get, path = "/api/v1/grids/{key}", tag = "grids",
     params(("key" = String, Path, description = "Grid code")),
     responses((status = 200, description = "GeoJSON Feature", body = GridFeature), (status = 404, body = super::error::ErrorBody)))]
 pub(crate) async fn grid(
     State(state): State<AppState>,
+    caller: axum::Extension<super::auth::Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<GridFeature>, ApiError> {
     let live = state.0.live.load();
@@ -287,7 +289,8 @@ pub(crate) async fn grid(
         .ok_or_else(|| ApiError::not_found(format!("no grid {key:?} in the published layer")))?;
     let mut f = GridFeature::of(&live.layer.grids[*i]);
     if let Some(w) = state.0.refs.load().grid_worker(&key) {
-        f.properties.insert("worker".into(), w.clone());
+        f.properties
+            .insert("worker".into(), crate::auth::worker_view(&caller.0.0, w));
     }
     Ok(Json(f))
 }

@@ -193,7 +193,11 @@ pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -
         Ok(()) => next.run(req).await,
         Err(e) => {
             tracing::warn!(%route, "rate limited");
-            e.into_response()
+            if route.starts_with("/open311/") {
+                super::open311::refusal(req.uri().path(), &e)
+            } else {
+                e.into_response()
+            }
         }
     }
 }

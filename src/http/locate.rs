@@ -184,13 +184,9 @@ pub(crate) async fn locate(
         worker: worker.map(|w| WorkerOnDuty {
             id: w["id"].clone(),
             name: w["name"].clone(),
-            // Anonymous callers (citizens) see the worker's name and a masked phone.
-            phone: match (&caller.0.0, w["phone"].as_str()) {
-                (crate::auth::Principal::Anonymous, Some(p)) => {
-                    Value::String(crate::auth::mask_phone(p))
-                }
-                _ => w["phone"].clone(),
-            },
+            // Callers who may not read the workers' contact details (citizens, integrations)
+            // see the worker's name and a masked phone.
+            phone: crate::auth::worker_view(&caller.0.0, w)["phone"].clone(),
             role: w["role"].clone(),
             duty,
         }),

@@ -93,10 +93,13 @@ fn may_touch(
                 "a case's files need its tracking token (?token=), or signing in",
             ))
         }
-        p if !p.may(Permission::ReadCases) => Err(super::auth::forbidden(&format!(
-            "the {} role may not read cases",
-            p.role().map_or("", |r| r.as_str())
-        ))),
+        p if !p.may(Permission::ReadCases) => Err(super::auth::forbidden(
+            p,
+            &format!(
+                "the {} role may not read cases",
+                p.role().map_or("", |r| r.as_str())
+            ),
+        )),
         p => super::cases::require_in_scope(state, p, case),
     }
 }

@@ -12,6 +12,7 @@ mod district;
 pub mod error;
 mod extract;
 pub mod grids;
+mod incidents;
 mod layers;
 pub mod limits;
 mod locate;
@@ -126,6 +127,8 @@ pub struct App {
     /// The basemap the maps draw under the district's own layers (`serve --basemap-style`);
     /// unset: none, and no page requests anything from another origin.
     pub basemap: std::sync::OnceLock<web::Basemap>,
+    /// When the session cookie is `Secure` (`serve --secure-cookies`; unset: `auto`).
+    pub secure_cookies: std::sync::OnceLock<auth::SecureCookies>,
     /// The last database check of `/healthz`: when, and its outcome.
     pub health: std::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
     /// The last draft layer checked (`POST /api/v1/layers/{id}/check`) with its index, so a
@@ -194,6 +197,7 @@ impl AppState {
             case_events: tokio::sync::broadcast::channel(1024).0,
             media_dir: std::sync::OnceLock::new(),
             basemap: std::sync::OnceLock::new(),
+            secure_cookies: std::sync::OnceLock::new(),
             limiter: std::sync::OnceLock::new(),
             health: std::sync::Mutex::new(None),
             draft: std::sync::Mutex::new(None),
@@ -339,6 +343,7 @@ pub fn app_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .merge(layers::router())
         .merge(cases::router())
         .merge(audits::router())
+        .merge(incidents::router())
         .merge(media::router())
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi::openapi))

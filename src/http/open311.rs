@@ -210,6 +210,15 @@ pub fn case_request(fields: &HashMap<String, String>) -> Result<NewCaseRequest, 
 }
 
 /// Copies the `Retry-After` of a 429 or 503 onto an Open311 error answer.
+/// An error of a layer in front of the Open311 handlers (the rate limiter) in the GeoReport
+/// shape, `[{"code", "description"}]` in the request's format (JSON when the path names none),
+/// with its `Retry-After`.
+pub(crate) fn refusal(path: &str, e: &ApiError) -> Response {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let f = split(file).map_or(Format::Json, |(_, f)| f);
+    with_retry_after(error(f, e.status, e.message.clone()), e)
+}
+
 fn with_retry_after(mut r: Response, e: &ApiError) -> Response {
     if let Some(s) = e.details["retry_after_s"]
         .as_u64()
@@ -466,6 +475,8 @@ async fn search(
                 | "end_date"
                 | "status"
                 | "jurisdiction_id"
+                // Clients often send their key on every call; reading needs none.
+                | "api_key"
         ) {
             return Err((StatusCode::BAD_REQUEST, format!("unknown parameter {k:?}")));
         }
@@ -679,7 +690,7 @@ pub(crate) async fn post_request(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    match submit(&state, idem, req).await {
+    match submit(&state, idem, req, Some(&key_name)).await {
         Ok((c, created)) => answer(
             f,
             if created {

@@ -19,6 +19,8 @@ pub struct Account {
     pub scope: Scope,
     /// Created at (Unix seconds).
     pub created_at: i64,
+    /// Disabled at (Unix seconds); null while the account may sign in.
+    pub disabled_at: Option<i64>,
 }
 
 /// An API key's record (never the key).
@@ -99,6 +101,7 @@ fn row_account(row: &impl RowGet) -> Result<Account, StoreError> {
         role,
         scope,
         created_at: row.int("created_at")?,
+        disabled_at: row.opt_int("disabled_at")?,
     })
 }
 
@@ -168,7 +171,7 @@ macro_rules! on_both {
     };
 }
 
-const ACCOUNT_COLS: &str = "id, name, role, scope_kind, scope_code, created_at";
+const ACCOUNT_COLS: &str = "id, name, role, scope_kind, scope_code, created_at, disabled_at";
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
@@ -201,18 +204,21 @@ impl Store {
                 role,
                 scope: scope.clone(),
                 created_at: now,
+                disabled_at: None,
             }),
             Err(e) if is_unique_violation(&e) => Err(AccountError::Taken(name.to_string())),
             Err(e) => Err(AccountError::Store(e.into())),
         }
     }
 
-    /// The account named `name` with its password hash.
+    /// The account named `name` with its password hash, unless it is disabled.
     pub async fn account_for_login(
         &self,
         name: &str,
     ) -> Result<Option<(Account, String)>, StoreError> {
-        let sql = format!("SELECT {ACCOUNT_COLS}, password_hash FROM account WHERE name = $1");
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS}, password_hash FROM account WHERE name = $1 AND disabled_at IS NULL"
+        );
         on_both!(self, sqlx::AssertSqlSafe(sql), [name], |q, pool| {
             match q.fetch_optional(pool).await? {
                 None => Ok(None),
@@ -263,9 +269,9 @@ impl Store {
     /// The session with this token hash, if it has not expired at `now`.
     pub async fn session(&self, token_hash: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let sql = "SELECT a.id, a.name, a.role, a.scope_kind, a.scope_code, a.created_at,
-                          s.csrf_token, s.expires_at
+                          a.disabled_at, s.csrf_token, s.expires_at
                    FROM session s JOIN account a ON a.id = s.account_id
-                   WHERE s.token_hash = $1 AND s.expires_at > $2";
+                   WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL";
         on_both!(self, sql, [token_hash, now], |q, pool| {
             match q.fetch_optional(pool).await? {
                 None => Ok(None),
@@ -276,6 +282,48 @@ impl Store {
                 })),
             }
         })
+    }
+
+    /// Disables account `id` at `now` and ends its sessions, in one transaction; false when
+    /// there is no such enabled account. The account stays on record.
+    pub async fn disable_account(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+        let n = match self {
+            Store::Sqlite(s) => {
+                let mut tx = s.pool().begin().await?;
+                let n = sqlx::query(
+                    "UPDATE account SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query("DELETE FROM session WHERE account_id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                n
+            }
+            Store::Postgres(p) => {
+                let mut tx = p.pool().begin().await?;
+                let n = sqlx::query(
+                    "UPDATE account SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query("DELETE FROM session WHERE account_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                n
+            }
+        };
+        Ok(n == 1)
     }
 
     /// Ends a session.
@@ -363,6 +411,32 @@ impl Store {
             q.execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// The recorded reads of contact details at or after `from` and before `to` (Unix
+    /// seconds), oldest first, at most `limit`.
+    pub async fn contact_reads_between(
+        &self,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<ContactRead>, StoreError> {
+        let sql = "SELECT at, actor, role, case_id FROM contact_read
+                   WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3";
+        on_both!(self, sql, [from, to, limit], |q, pool| {
+            q.fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(ContactRead {
+                        at: r.int("at")?,
+                        actor: r.text("actor")?,
+                        role: r.text("role")?,
+                        case_id: r.int("case_id")?,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Every recorded read of case `case_id`'s contact details, oldest first.

@@ -1,10 +1,11 @@
-//! Cases on both backends: a current-state row and append-only events, written in one
+//! Cases on both backends: append-only events and a current-state row derived from them (the
+//! fold [`Store::replay_case`] recomputes), written in one
 //! transaction each time. Intake is idempotent on its key (a retry, even a concurrent one,
 //! finds the first case); an action names the version it was decided on, and loses with
 //! [`CaseWrite::Conflict`] when another action got there first.
 
 use super::{Store, StoreError};
-use crate::cases::lifecycle::CaseFacts;
+use crate::cases::lifecycle::{Action, CaseFacts};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
@@ -208,7 +209,11 @@ impl Store {
     ) -> Result<StoredCase, StoreError> {
         let (state, urgency, facts) = facts_columns(now)?;
         let intake = json(&new.intake)?;
-        let submit = json(&serde_json::json!({"action": "submit", "intake": new.intake}))?;
+        // The submission event carries the facts it starts from, so that the current state can
+        // always be rebuilt from the events alone (`Store::replay_case`).
+        let submit = json(
+            &serde_json::json!({"action": "submit", "intake": new.intake, "facts": new.facts}),
+        )?;
         let at = new.facts.submitted_at;
         let id = match self {
             Store::Sqlite(s) => {
@@ -406,6 +411,39 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Rebuilds case `id`'s facts from its events alone ([`CaseFacts::replay`]): the facts the
+    /// submission event recorded, then every later action. `None` when there is no such case;
+    /// [`StoreError::Corrupt`] when an event cannot be read or replayed. Equal to the stored
+    /// facts for every case written by this version.
+    pub async fn replay_case(&self, id: i64) -> Result<Option<CaseFacts>, StoreError> {
+        let events = self.case_events(id).await?;
+        let Some((submit, later)) = events.split_first() else {
+            return Ok(None);
+        };
+        let first: CaseFacts = submit
+            .action
+            .get("facts")
+            .cloned()
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("case {id}: the submission event records no facts"))
+            })
+            .and_then(|f| {
+                serde_json::from_value(f)
+                    .map_err(|e| StoreError::Corrupt(format!("case {id}: submission facts: {e}")))
+            })?;
+        let actions = later
+            .iter()
+            .map(|e| {
+                serde_json::from_value::<Action>(e.action.clone())
+                    .map(|a| (a, e.at))
+                    .map_err(|err| StoreError::Corrupt(format!("case {id} event {}: {err}", e.seq)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        CaseFacts::replay(first, actions)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("case {id}: {e}")))
     }
 
     /// Appends one event decided on version `expected` and writes the new facts, in one

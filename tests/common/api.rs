@@ -110,6 +110,22 @@ pub async fn add_test_keys(state: &AppState) {
 }
 
 /// The route pattern of [`tessera::http::auth::ROUTES`] that `path` (no query) matches.
+/// Adds API key `key` named `name` with `role` and `scope` (a scoped caller for a test).
+pub async fn scoped_key(state: &AppState, name: &str, key: &str, role: Role, scope: Scope) {
+    state
+        .0
+        .store
+        .insert_api_key(
+            name,
+            role,
+            &scope,
+            &tessera::auth::secret::token_hash(key),
+            0,
+        )
+        .await
+        .unwrap();
+}
+
 pub fn route_of(method: &str, path: &str) -> Option<&'static str> {
     let segs: Vec<&str> = path.split('/').collect();
     ROUTES.iter().find_map(|(m, p, _)| {
@@ -129,6 +145,17 @@ pub fn route_of(method: &str, path: &str) -> Option<&'static str> {
 /// Integration` that the permission table lets through (for case actions, by the action).
 pub fn role_for(method: &str, uri: &str, body: Option<&str>) -> Option<Role> {
     let path = uri.split('?').next().unwrap_or(uri);
+    // Intake is open to citizens; the other channels need a role that may submit them.
+    if method == "POST" && path == "/api/v1/cases" {
+        let channel = body
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|v| v["channel"].as_str().map(str::to_string));
+        return match channel.as_deref() {
+            Some("hotline" | "walk_in" | "open311") => Some(Role::HotlineOperator),
+            Some("patrol") => Some(Role::GridWorker),
+            _ => None,
+        };
+    }
     let need = match route_of(method, path).map(|p| route_access(method, p)) {
         None | Some(Access::Public) => return None,
         Some(Access::Need(p)) => p,
