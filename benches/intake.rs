@@ -1,4 +1,5 @@
-//! Case intake throughput through the whole service (router, routing, durable commits), on an
+//! Case intake throughput through the whole service (one router, routing, durable commits) for
+//! reports spread over every grid and category (no mass incident forms), on an
 //! embedded SQLite file and, when `TESSERA_TEST_DATABASE_URL` names a PostgreSQL server, on a
 //! fresh PostGIS database.
 //!
@@ -27,20 +28,34 @@ async fn run(store: Store, backend: &str, n: usize, concurrency: usize) {
             (p.x(), p.y())
         })
         .collect();
+    let categories: Vec<String> = state
+        .0
+        .refs
+        .load()
+        .list(tessera::store::RefKind::Categories)
+        .iter()
+        .map(|c| c.key.clone())
+        .collect();
+    // One router for the run, as `serve` has.
+    let router = app(state.clone());
     let started = std::time::Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (state, next, pins) = (state.clone(), next.clone(), pins.clone());
+            let (router, next, pins) = (router.clone(), next.clone(), pins.clone());
+            let categories = categories.clone();
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if i >= n {
                         break;
                     }
+                    // Every grid in turn, every category in turn (a mix of grid- and
+                    // department-level matters, as the district's reports are).
                     let (lon, lat) = pins[i % pins.len()];
+                    let category = &categories[i % categories.len()];
                     let body = format!(
-                        r#"{{"channel":"citizen","category":"C01","description":"bench {i}","lon":{lon},"lat":{lat}}}"#
+                        r#"{{"channel":"citizen","category":"{category}","description":"bench {i}","lon":{lon},"lat":{lat}}}"#
                     );
                     let req = Request::builder()
                         .method("POST")
@@ -49,7 +64,7 @@ async fn run(store: Store, backend: &str, n: usize, concurrency: usize) {
                         .header("idempotency-key", format!("bench-{i}"))
                         .body(Body::from(body))
                         .unwrap();
-                    let resp = app(state.clone()).oneshot(req).await.unwrap();
+                    let resp = router.clone().oneshot(req).await.unwrap();
                     assert_eq!(resp.status(), 201);
                 }
             })

@@ -385,9 +385,11 @@ request = function()
 end
 """
 INTAKE_LUA = PINS_LUA + """
+local categories = {%(categories)s}
 request = function()
   local lon, lat = pin()
-  local body = string.format('{"channel":"citizen","category":"C01","description":"benchmark report","lon":%%.6f,"lat":%%.6f}', lon, lat)
+  local category = categories[math.random(#categories)]
+  local body = string.format('{"channel":"citizen","category":"%%s","description":"benchmark report","lon":%%.6f,"lat":%%.6f}', category, lon, lat)
   return wrk.format("POST", "/api/v1/cases", {["Content-Type"] = "application/json"}, body)
 end
 """
@@ -463,7 +465,11 @@ def http_section(binary: Path, pg: "PostGIS | None", seconds: int, work: Path):
     demo = Coverage(1466, DEMO)
     inner = shapely.point_on_surface(demo.geoms)
     pins = ",".join(f"{x:.7f},{y:.7f}" for x, y in shapely.get_coordinates(inner).tolist())
-    fill = {"pins": pins, "seed": 1}
+    # Reports of every category over every grid, as the district's are: no ten of one category
+    # within 300 m in 48 h, so no mass incident forms (a storm of one category would measure
+    # incident merging, not intake).
+    categories = ",".join(f'"C{k:02d}"' for k in range(1, 41))
+    fill = {"pins": pins, "seed": 1, "categories": categories}
     locate_lua, intake_lua = work / "locate.lua", work / "intake.lua"
     locate_lua.write_text(LOCATE_LUA % fill)
     intake_lua.write_text(INTAKE_LUA % fill)

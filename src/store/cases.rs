@@ -215,7 +215,7 @@ impl Store {
             &serde_json::json!({"action": "submit", "intake": new.intake, "facts": new.facts}),
         )?;
         let at = new.facts.submitted_at;
-        let id = match self {
+        let (id, n) = match self {
             Store::Sqlite(s) => {
                 let mut tx = s.pool().begin().await?;
                 let n: i64 = sqlx::query_scalar(
@@ -266,7 +266,7 @@ impl Store {
                         .await?;
                 }
                 tx.commit().await?;
-                id
+                (id, n)
             }
             Store::Postgres(p) => {
                 let mut tx = p.pool().begin().await?;
@@ -321,12 +321,20 @@ impl Store {
                         .await?;
                 }
                 tx.commit().await?;
-                id
+                (id, n)
             }
         };
-        self.case(id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("case {id} vanished after insert")))
+        // What was written, without reading it back.
+        Ok(StoredCase {
+            id,
+            ticket: ticket(&new.day, n),
+            tracking_token: new.tracking_token.clone(),
+            channel: new.channel.clone(),
+            grid: new.grid.clone(),
+            pin: new.pin,
+            intake: new.intake.clone(),
+            facts: now.clone(),
+        })
     }
 
     async fn case_where(
