@@ -375,10 +375,21 @@ pub fn worker_view(principal: &Principal, worker: &serde_json::Value) -> serde_j
             out.insert(k.into(), v.clone());
         }
     }
-    if let Some(p) = worker.get("phone").and_then(serde_json::Value::as_str) {
-        out.insert("phone".into(), serde_json::Value::String(mask_phone(p)));
+    if worker.get("phone").is_some() {
+        out.insert("phone".into(), worker_phone(principal, worker));
     }
     serde_json::Value::Object(out)
+}
+
+/// A roster worker's phone as `principal` may see it: whole for a role that may read the
+/// workers' contact details, masked otherwise (see [`worker_view`]).
+pub fn worker_phone(principal: &Principal, worker: &serde_json::Value) -> serde_json::Value {
+    match worker.get("phone").and_then(serde_json::Value::as_str) {
+        Some(p) if !principal.may(Permission::ReadWorkers) => {
+            serde_json::Value::String(mask_phone(p))
+        }
+        _ => worker.get("phone").cloned().unwrap_or_default(),
+    }
 }
 
 /// A phone number with its middle hidden: `13912341234` → `139****1234` (the first three and

@@ -186,7 +186,7 @@ pub(crate) async fn locate(
             name: w["name"].clone(),
             // Callers who may not read the workers' contact details (citizens, integrations)
             // see the worker's name and a masked phone.
-            phone: crate::auth::worker_view(&caller.0.0, w)["phone"].clone(),
+            phone: crate::auth::worker_phone(&caller.0.0, w),
             role: w["role"].clone(),
             duty,
         }),
