@@ -1229,7 +1229,8 @@ class Oracle:
         keep = [i for i, g in enumerate(res) if g is not None and not g.is_empty]
         gv_res = GeosView([codes_in[i] for i in keep], [res[i] for i in keep])
         geos_flags = gv_res.invalid_edge_codes
-        tl.set_aside += len(gv.explained_edge_codes)
+        # grids set aside on either side: tessera's output, and GEOS's own cleaned result
+        tl.set_aside += len(gv.explained_edge_codes) + len(gv_res.explained_edge_codes)
         probs = []
         if not gv.is_valid_geom:
             probs.append(f"invalid polygons for GEOS: {_sorted_list(gv.invalid_codes)}")

@@ -362,6 +362,17 @@ async fn sign_in_keys_scopes_and_masked_contacts() {
         )
         .await;
         assert_eq!(v["report"]["contact"]["phone"], "139****1234");
+        // Nowhere else in the answer either: the submission event in the timeline records the
+        // report, its contact masked (the dispatcher's answer too: the full contact is only in
+        // `report`, where its read is recorded).
+        for answer in [&v, &full] {
+            let text = answer["timeline"].to_string();
+            assert!(
+                !text.contains("13912341234") && !text.contains("张三丰"),
+                "{text}"
+            );
+            assert!(text.contains("139****1234"), "{text}");
+        }
         assert_eq!(state.0.store.contact_reads(id).await.unwrap().len(), 1);
         // The case's handler, the worker of its grid (an account scoped to that grid), sees it
         // whole, and the read is recorded; a grid worker scoped wider is not its handler.
@@ -672,8 +683,10 @@ async fn scoped_accounts_see_and_act_on_their_own_cases_only() {
 
 #[tokio::test]
 async fn locate_shows_citizens_a_masked_phone() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&common::api::Db::Sqlite(dir)).await;
+    // The database's folder lives as long as the test (a temporary would delete it at once,
+    // and the pool's next connection would find no file).
+    let db = common::api::Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     let uri = "/api/v1/locate?lon=118.05&lat=36.81";
     let (_, anon) = call_as(&state, None, "GET", uri, None).await;
     let (_, staff) = call_as(&state, Some(&test_key(Role::Dispatcher)), "GET", uri, None).await;
@@ -1016,8 +1029,10 @@ async fn user_add_on_the_command_line_makes_accounts_that_sign_in() {
 /// recorded is the account or key, and a patrol's reporter is the worker who sent it.
 #[tokio::test]
 async fn intake_channels_need_the_right_caller() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = start(&common::api::Db::Sqlite(dir)).await;
+    // The database's folder lives as long as the test (a temporary would delete it at once,
+    // and the pool's next connection would find no file).
+    let db = common::api::Db::Sqlite(tempfile::tempdir().unwrap());
+    let state = start(&db).await;
     let (lon, lat) = {
         use geo::InteriorPoint;
         let p = demo_layer().grids[9].geometry.interior_point().unwrap();
@@ -1066,4 +1081,29 @@ async fn intake_channels_need_the_right_caller() {
             assert_eq!(c.intake["report"]["reporter"], want_actor, "{}", c.intake);
         }
     }
+    // An Idempotency-Key names one submitter's retry: the operator's retry finds their case,
+    // while someone else sending the same (guessable) key gets a case of their own, never the
+    // operator's tracking token.
+    let operator = format!("Bearer {}", test_key(Role::HotlineOperator));
+    let hotline: Value = serde_json::from_str(&report("hotline")).unwrap();
+    let citizen: Value = serde_json::from_str(&report("citizen")).unwrap();
+    let send = |auth: Option<String>, body: &Value| {
+        let body = body.clone();
+        let state = state.clone();
+        async move {
+            let mut headers = vec![("idempotency-key", "12345-0042")];
+            if let Some(a) = &auth {
+                headers.push(("authorization", a.as_str()));
+            }
+            raw(&state, "POST", "/api/v1/cases", &headers, Some(body)).await
+        }
+    };
+    let (s, _, first) = send(Some(operator.clone()), &hotline).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let (s, _, again) = send(Some(operator.clone()), &hotline).await;
+    assert_eq!((s, &again["id"]), (StatusCode::OK, &first["id"]), "{again}");
+    let (s, _, other) = send(None, &citizen).await;
+    assert_eq!(s, StatusCode::CREATED, "{other}");
+    assert_ne!(other["id"], first["id"]);
+    assert_ne!(other["tracking_token"], first["tracking_token"]);
 }

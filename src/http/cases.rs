@@ -1115,8 +1115,18 @@ pub(crate) async fn submit(
         "route": {"reason": r.reason, "level": r.level, "informed": r.informed, "assignee": r.assignee},
     });
     let (date, _) = shanghai_local(now);
+    // The submitter: the signed-in account or key when there is one, else who the report names
+    // (an imported history), else the citizen.
+    let submitter = actor
+        .map(str::to_string)
+        .or_else(|| req.operator.clone())
+        .or_else(|| req.reporter.clone())
+        .unwrap_or_else(|| "citizen".into());
     let new = NewCase {
-        idempotency_key: key,
+        // A key names a retry of one submitter's report only: another caller reusing it (say a
+        // guessable 12345 work-order number) makes a new case and never sees the first one's
+        // tracking token.
+        idempotency_key: key.map(|k| format!("{submitter}\u{1f}{k}")),
         day: format!("{:04}{:02}{:02}", date.year, date.month, date.day),
         tracking_token: token()?,
         channel: serde_json::to_value(req.channel)
@@ -1127,13 +1137,7 @@ pub(crate) async fn submit(
         grid: r.grid.clone(),
         intake,
         facts,
-        // The submitter: the signed-in account or key when there is one, else who the report
-        // names (an imported history), else the citizen.
-        actor: actor
-            .map(str::to_string)
-            .or_else(|| req.operator.clone())
-            .or_else(|| req.reporter.clone())
-            .unwrap_or_else(|| "citizen".into()),
+        actor: submitter,
     };
     let (stored, created) = state.0.store.insert_case(&new).await?;
     if created {
@@ -1148,12 +1152,23 @@ pub(crate) async fn submit(
     Ok((stored, created))
 }
 
+/// An event as the timeline shows it. The submission event records the whole report; its
+/// citizen's contact is masked here, for every caller: the full contact is shown, to those who
+/// may see it, only as the case's `report` (where each such read is recorded).
 fn event_view(e: CaseEvent) -> EventView {
+    let mut action = e.action;
+    if let Some(report) = action
+        .get_mut("intake")
+        .and_then(|i| i.get_mut("report"))
+        .filter(|r| r.get("contact").is_some_and(Value::is_object))
+    {
+        *report = masked_report(report);
+    }
     EventView {
         seq: e.seq,
         at: rfc3339_shanghai(e.at),
         actor: e.actor,
-        action: e.action,
+        action,
     }
 }
 
@@ -1437,7 +1452,7 @@ pub(crate) async fn contact_read_log(
     ApiQuery(q): ApiQuery<ContactReadQuery>,
 ) -> Result<Json<ContactReadLog>, ApiError> {
     let to = q.to.unwrap_or_else(|| state.now() + 1);
-    let from = q.from.unwrap_or(to - 30 * 86_400);
+    let from = q.from.unwrap_or(to.saturating_sub(30 * 86_400));
     if to <= from {
         return Err(ApiError::bad_request(
             "invalid_parameter",
@@ -1446,44 +1461,55 @@ pub(crate) async fn contact_read_log(
         .with_details(json!({"parameter": "to"})));
     }
     let principal = &caller.0.0;
-    let mut reads = state
-        .0
-        .store
-        .contact_reads_between(from, to, MAX_CONTACT_READS + 1)
-        .await?;
-    let truncated = reads.len() as i64 > MAX_CONTACT_READS;
-    reads.truncate(MAX_CONTACT_READS as usize);
-    if !matches!(
+    let district = matches!(
         principal,
         Principal::Staff {
             scope: Scope::District,
             ..
         }
-    ) {
-        let mut seen: BTreeMap<i64, bool> = BTreeMap::new();
-        let mut kept = Vec::with_capacity(reads.len());
-        for r in reads {
-            let ok = match seen.get(&r.case_id) {
+    );
+    // The reads of the caller's scope, a chunk of the log at a time, until one more than the
+    // most answered.
+    let (mut reads, mut offset) = (Vec::new(), 0_i64);
+    let mut in_scope: BTreeMap<i64, bool> = BTreeMap::new();
+    'scan: loop {
+        let chunk = state
+            .0
+            .store
+            .contact_reads_between(from, to, offset, MAX_CONTACT_READS)
+            .await?;
+        let n = chunk.len() as i64;
+        for r in chunk {
+            let ok = match in_scope.get(&r.case_id) {
                 Some(&ok) => ok,
                 None => {
-                    let ok = state.0.store.case(r.case_id).await?.is_some_and(|c| {
-                        covers(
-                            &state,
-                            principal,
-                            c.facts.grid.as_deref(),
-                            c.facts.assignee.key(),
-                        )
-                    });
-                    seen.insert(r.case_id, ok);
+                    let ok = district
+                        || state.0.store.case(r.case_id).await?.is_some_and(|c| {
+                            covers(
+                                &state,
+                                principal,
+                                c.facts.grid.as_deref(),
+                                c.facts.assignee.key(),
+                            )
+                        });
+                    in_scope.insert(r.case_id, ok);
                     ok
                 }
             };
             if ok {
-                kept.push(r);
+                reads.push(r);
+                if reads.len() as i64 > MAX_CONTACT_READS {
+                    break 'scan;
+                }
             }
         }
-        reads = kept;
+        if n < MAX_CONTACT_READS {
+            break;
+        }
+        offset += n;
     }
+    let truncated = reads.len() as i64 > MAX_CONTACT_READS;
+    reads.truncate(MAX_CONTACT_READS as usize);
     Ok(Json(ContactReadLog {
         from,
         to,
@@ -1557,10 +1583,10 @@ pub(crate) async fn list(
 ) -> Result<Json<CaseList>, ApiError> {
     let per_page = q.per_page.unwrap_or(50);
     let page = q.page.unwrap_or(1);
-    if !(1..=500).contains(&per_page) || page < 1 {
+    if !(1..=500).contains(&per_page) || !(1..=1_000_000).contains(&page) {
         return Err(ApiError::bad_request(
             "out_of_range",
-            "page ≥ 1 and per_page 1–500",
+            "page 1–1,000,000 and per_page 1–500",
         ));
     }
     // A community's or a street's cases are those in its grids of the published layer.
@@ -1652,6 +1678,7 @@ pub(crate) async fn list(
         from: q.from,
         to: q.to,
         merged_into: q.merged_into,
+        before_id: None,
         limit: per_page,
         offset: (page - 1) * per_page,
     };
@@ -1668,34 +1695,37 @@ pub(crate) async fn list(
                 .map(|c| view(&state, c, now))
                 .collect(),
         ),
-        // Overdue depends on now: judge every matching case, a chunk at a time, counting them
-        // and keeping the requested page.
+        // Overdue depends on now: judge every matching case, a chunk at a time (newest first,
+        // paging by id, so cases written meanwhile neither repeat nor push others out),
+        // counting them and keeping the requested page. Only open cases can be overdue.
         Some(want) => {
-            let skip = (page - 1) * per_page;
-            let (mut total, mut kept, mut offset) = (0_i64, Vec::new(), 0_i64);
+            let skip = (page - 1).saturating_mul(per_page);
+            let (mut total, mut kept) = (0_i64, Vec::new());
+            let mut chunk_filter = CaseFilter {
+                limit: OVERDUE_CHUNK,
+                offset: 0,
+                ..filter
+            };
+            if want && chunk_filter.states.is_empty() {
+                chunk_filter.states = CaseState::OPEN.to_vec();
+            }
             loop {
-                let chunk = state
-                    .0
-                    .store
-                    .cases(&CaseFilter {
-                        limit: OVERDUE_CHUNK,
-                        offset,
-                        ..filter.clone()
-                    })
-                    .await?;
+                let chunk = state.0.store.cases(&chunk_filter).await?;
                 for c in &chunk {
-                    let v = view(&state, c, now);
-                    if want != v.overdue.is_empty() {
+                    let late = !overdue(&c.facts, &deadlines_of(&state, &c.facts), now).is_empty();
+                    if want == late {
                         if total >= skip && (kept.len() as i64) < per_page {
-                            kept.push(v);
+                            kept.push(view(&state, c, now));
                         }
                         total += 1;
                     }
                 }
-                if (chunk.len() as i64) < OVERDUE_CHUNK {
-                    break;
+                match chunk.last() {
+                    Some(last) if chunk.len() as i64 == OVERDUE_CHUNK => {
+                        chunk_filter.before_id = Some(last.id);
+                    }
+                    _ => break,
                 }
-                offset += OVERDUE_CHUNK;
             }
             (total, kept)
         }

@@ -56,10 +56,12 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 
 /// Link reports into a new mass incident. Every report must exist, lie in the caller's scope
 /// and still allow a merge (not closed, merged or invalid, and not itself an incident);
-/// otherwise nothing is created: 422 naming the report, or 409 `illegal_transition`.
+/// otherwise nothing is created: 422 naming the report, 403 outside the scope, or 409
+/// `illegal_transition`.
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "cases",
     request_body = IncidentRequest,
     responses((status = 201, body = IncidentView),
+              (status = 403, description = "a report is outside the caller's scope", body = super::error::ErrorBody),
               (status = 409, description = "a report may not be merged now", body = super::error::ErrorBody),
               (status = 422, body = super::error::ErrorBody)))]
 pub(crate) async fn create(
@@ -155,6 +157,18 @@ pub(crate) async fn create(
             }
             Err(e) => return Err(e),
         }
+    }
+    if merged.is_empty() {
+        // Every report moved on between the check and the merge: no incident is left behind.
+        if let Some(p) = state.0.store.case(parent).await? {
+            let version = p.facts.version;
+            let reason = "every report moved on before it could be linked".to_string();
+            apply(&state, p, version, "system", Action::Invalidate { reason }).await?;
+        }
+        return Err(ApiError::conflict(
+            "illegal_transition",
+            "every report was closed or merged meanwhile; nothing was linked",
+        ));
     }
     tracing::info!(
         incident = parent,

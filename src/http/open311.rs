@@ -209,7 +209,6 @@ pub fn case_request(fields: &HashMap<String, String>) -> Result<NewCaseRequest, 
     })
 }
 
-/// Copies the `Retry-After` of a 429 or 503 onto an Open311 error answer.
 /// An error of a layer in front of the Open311 handlers (the rate limiter) in the GeoReport
 /// shape, `[{"code", "description"}]` in the request's format (JSON when the path names none),
 /// with its `Retry-After`.
@@ -219,6 +218,7 @@ pub(crate) fn refusal(path: &str, e: &ApiError) -> Response {
     with_retry_after(error(f, e.status, e.message.clone()), e)
 }
 
+/// Copies the `Retry-After` of a 429 or 503 onto an Open311 error answer.
 fn with_retry_after(mut r: Response, e: &ApiError) -> Response {
     if let Some(s) = e.details["retry_after_s"]
         .as_u64()

@@ -414,16 +414,18 @@ impl Store {
     }
 
     /// The recorded reads of contact details at or after `from` and before `to` (Unix
-    /// seconds), oldest first, at most `limit`.
+    /// seconds), oldest first (the log is append-only, so paging by `offset` is stable), at
+    /// most `limit` after skipping `offset`.
     pub async fn contact_reads_between(
         &self,
         from: i64,
         to: i64,
+        offset: i64,
         limit: i64,
     ) -> Result<Vec<ContactRead>, StoreError> {
         let sql = "SELECT at, actor, role, case_id FROM contact_read
-                   WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3";
-        on_both!(self, sql, [from, to, limit], |q, pool| {
+                   WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3 OFFSET $4";
+        on_both!(self, sql, [from, to, limit, offset], |q, pool| {
             q.fetch_all(pool)
                 .await?
                 .iter()

@@ -106,6 +106,8 @@ pub struct CaseFilter {
     pub to: Option<i64>,
     /// Only the cases merged into this one (an incident's members).
     pub merged_into: Option<i64>,
+    /// Only cases with a smaller id (paging by key through a listing, newest first).
+    pub before_id: Option<i64>,
     /// Page size.
     pub limit: i64,
     /// Rows to skip.
@@ -656,6 +658,10 @@ fn case_conditions(f: &CaseFilter, pg: bool) -> (String, Vec<Bind>) {
     if let Some(t) = f.to {
         let m = mark(&mut binds, Bind::Int(t));
         conds.push(format!("submitted_at < {m}"));
+    }
+    if let Some(id) = f.before_id {
+        let m = mark(&mut binds, Bind::Int(id));
+        conds.push(format!("id < {m}"));
     }
     if let Some(id) = f.merged_into {
         let m = mark(&mut binds, Bind::Int(id));
