@@ -93,8 +93,10 @@ def main():
                 server.wait(timeout=30)
         # Each denial is logged; the log holds no phone, name or key.
         text = open(log_path, encoding="utf-8").read()
-        for what in ("denied: not signed in", "denied: CSRF token missing", "denied: role lacks",
-                     "denied: role may not take this action", "denied: Open311 POST without"):
+        for what in ("denied: not signed in", "denied: CSRF token missing",
+                     "denied: the integration role may not GET /api/v1/cases",
+                     "denied: the dispatcher role may not supervise a case",
+                     "denied: Open311 POST without"):
             check(what in text, f"the log records '{what}'")
         for secret in ("13912341234", "张三", key, dispatcher, "a planner's long password"):
             check(secret not in text, f"the service log does not contain {secret[:6]}…")
