@@ -27,6 +27,20 @@ async fn act(state: &AppState, id: i64, version: i64, action: Value) -> (StatusC
     post(state, &format!("/api/v1/cases/{id}/actions"), body).await
 }
 
+/// `GET /api/v1/cases?{q}` (must answer 200): the ids of the page, sorted, and the answer.
+async fn listed(state: &AppState, q: &str) -> (Vec<i64>, Value) {
+    let (s, v) = call(state, "GET", &format!("/api/v1/cases?{q}"), None).await;
+    assert_eq!(s, StatusCode::OK, "{q}: {v}");
+    let mut got: Vec<i64> = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    got.sort_unstable();
+    (got, v)
+}
+
 /// Takes a new case (version 1) through triage, dispatch, on site, resolve and follow-up to
 /// closed.
 async fn run_to_closure(state: &AppState, id: i64) {
@@ -1384,15 +1398,7 @@ async fn lists_filter_by_community_street_department_and_owner_and_count_every_p
         let list = |q: String| {
             let state = state.clone();
             async move {
-                let (s, v) = call(&state, "GET", &format!("/api/v1/cases?{q}"), None).await;
-                assert_eq!(s, StatusCode::OK, "{q}: {v}");
-                let mut got: Vec<i64> = v["cases"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["id"].as_i64().unwrap())
-                    .collect();
-                got.sort_unstable();
+                let (got, v) = listed(&state, &q).await;
                 (v["total"].as_i64().unwrap(), got)
             }
         };
@@ -1625,18 +1631,7 @@ async fn pins_in_other_datums_and_outside_the_grids_and_the_remaining_list_filte
         assert_eq!(s, StatusCode::OK, "{e}");
         let list = |q: String| {
             let state = state.clone();
-            async move {
-                let (s, v) = call(&state, "GET", &format!("/api/v1/cases?{q}"), None).await;
-                assert_eq!(s, StatusCode::OK, "{q}: {v}");
-                let mut got: Vec<i64> = v["cases"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["id"].as_i64().unwrap())
-                    .collect();
-                got.sort_unstable();
-                (got, v)
-            }
+            async move { listed(&state, &q).await }
         };
         assert_eq!(list("urgency=red".into()).await.0, vec![ia]);
         // Bbox: around A's pin only; then around nothing.

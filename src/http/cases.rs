@@ -924,13 +924,15 @@ fn may_submit(principal: &Principal, channel: Channel) -> Result<(), ApiError> {
         Channel::Hotline | Channel::WalkIn | Channel::Open311 => principal.may(P::SubmitCase),
         Channel::Patrol => principal.may(P::SubmitCase) && principal.may(P::HandleCase),
     };
+    if allowed {
+        return Ok(());
+    }
     let name = serde_json::to_value(channel)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    match (allowed, principal) {
-        (true, _) => Ok(()),
-        (false, Principal::Anonymous) => {
+    match principal {
+        Principal::Anonymous => {
             tracing::warn!(channel = %name, "denied: not signed in");
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -940,7 +942,7 @@ fn may_submit(principal: &Principal, channel: Channel) -> Result<(), ApiError> {
                 ),
             ))
         }
-        (false, p) => Err(super::auth::forbidden(
+        p => Err(super::auth::forbidden(
             p,
             &format!(
                 "the {} role may not submit a {name} report",

@@ -88,6 +88,15 @@ fn role_scope(
     Ok((r, s))
 }
 
+fn row_contact_read(row: &impl RowGet) -> Result<ContactRead, StoreError> {
+    Ok(ContactRead {
+        at: row.int("at")?,
+        actor: row.text("actor")?,
+        role: row.text("role")?,
+        case_id: row.int("case_id")?,
+    })
+}
+
 fn row_account(row: &impl RowGet) -> Result<Account, StoreError> {
     let (role, scope) = role_scope(
         &row.text("role")?,
@@ -287,26 +296,10 @@ impl Store {
     /// Disables account `id` at `now` and ends its sessions, in one transaction; false when
     /// there is no such enabled account. The account stays on record.
     pub async fn disable_account(&self, id: i64, now: i64) -> Result<bool, StoreError> {
-        let n = match self {
-            Store::Sqlite(s) => {
-                let mut tx = s.pool().begin().await?;
-                let n = sqlx::query(
-                    "UPDATE account SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
-                )
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                sqlx::query("DELETE FROM session WHERE account_id = ?")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                n
-            }
-            Store::Postgres(p) => {
-                let mut tx = p.pool().begin().await?;
+        // `$n` placeholders serve both backends (SQLite reads them as numbered parameters).
+        macro_rules! run {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
                 let n = sqlx::query(
                     "UPDATE account SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
                 )
@@ -321,7 +314,11 @@ impl Store {
                     .await?;
                 tx.commit().await?;
                 n
-            }
+            }};
+        }
+        let n = match self {
+            Store::Sqlite(s) => run!(s.pool()),
+            Store::Postgres(p) => run!(p.pool()),
         };
         Ok(n == 1)
     }
@@ -429,14 +426,7 @@ impl Store {
             q.fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok(ContactRead {
-                        at: r.int("at")?,
-                        actor: r.text("actor")?,
-                        role: r.text("role")?,
-                        case_id: r.int("case_id")?,
-                    })
-                })
+                .map(row_contact_read)
                 .collect()
         })
     }
@@ -449,14 +439,7 @@ impl Store {
             q.fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok(ContactRead {
-                        at: r.int("at")?,
-                        actor: r.text("actor")?,
-                        role: r.text("role")?,
-                        case_id: r.int("case_id")?,
-                    })
-                })
+                .map(row_contact_read)
                 .collect()
         })
     }
