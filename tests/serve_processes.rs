@@ -424,6 +424,7 @@ fn flags_and_environment_reach_the_service() {
     cmd.args(["serve", "--max-body-mb", "1"])
         .current_dir(dir.path())
         .env("TESSERA_BIND", "127.0.0.1:0")
+        .env("TESSERA_SECURE_COOKIES", "always")
         .env("TESSERA_DATA_DIR", &data)
         .env("DATABASE_URL", format!("sqlite:{}", db.display()))
         .env("RUST_LOG", "warn")
@@ -461,6 +462,36 @@ fn flags_and_environment_reach_the_service() {
         (422, Some("invalid_geojson")),
         "{e}"
     );
+    // TESSERA_SECURE_COOKIES=always: the session cookie is Secure with no proxy header (a
+    // TLS proxy that sends none).
+    let mut add = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    add.args([
+        "user",
+        "add",
+        "cookie.check",
+        "--role",
+        "dispatcher",
+        "--password-stdin",
+    ])
+    .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null());
+    let mut child = add.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let body = r#"{"name":"cookie.check","password":"a long enough password"}"#;
+    let (s, head, me) = exchange(&server.addr, "POST", "/api/v1/login", body, "").unwrap();
+    assert_eq!(s, 200, "{me}");
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_default();
+    assert!(cookie.contains("; Secure"), "{head}");
 }
 
 #[test]
