@@ -4,7 +4,8 @@
 //! points dropped). A segment is named by the index of its first coordinate. Two grids share an
 //! edge correctly when the same segment (bit-identical end points) occurs in the other grid in
 //! the opposite direction — the rule of JTS/GEOS `CoverageValidator`. Matching is done by sorting
-//! 64-bit segment hashes in parallel and confirming equal hashes coordinate by coordinate.
+//! 32-bit segment keys (a Morton code of the midpoint and a hash) and confirming equal keys
+//! coordinate by coordinate.
 
 use geo_types::{Coord, MultiPolygon, Rect};
 use rayon::prelude::*;
@@ -218,22 +219,85 @@ fn mix(mut h: u64, v: u64) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Sorts `(hash, segment)` entries by hash, then segment: LSD radix sort over 16-bit digits of
-/// the hash (four stable counting passes), then the few runs of equal hashes by segment. Several
-/// times faster than a comparison sort for the hundreds of thousands of segments of a large
-/// layer; the order is the same as `sort_unstable` would give.
-fn radix_sort(entries: &mut Vec<(u64, u32)>) {
+/// Spreads the low 10 bits of `v` to the even bits of a 20-bit word (for a Morton code).
+#[inline]
+fn spread10(v: u32) -> u32 {
+    let mut x = v & 0x3ff;
+    x = (x | (x << 8)) & 0x00ff_00ff;
+    x = (x | (x << 4)) & 0x0f0f_0f0f;
+    x = (x | (x << 2)) & 0x3333_3333;
+    (x | (x << 1)) & 0x5555_5555
+}
+
+/// Sort key of segments: the Morton code of a segment's midpoint on a 1024 × 1024 lattice over
+/// the layer's extent (the high 20 bits), then 12 bits of a hash of its exact end points.
+///
+/// Equal segments get equal keys, and segments near each other sort near each other, so the
+/// pass over the sorted keys reads coordinates and writes states close to where they are
+/// stored. Unequal segments sharing a key are told apart by their coordinates.
+struct SegKey {
+    x0: f64,
+    y0: f64,
+    sx: f64,
+    sy: f64,
+}
+
+impl SegKey {
+    fn new(envs: &[Rect<f64>]) -> Self {
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for e in envs {
+            x0 = x0.min(e.min().x);
+            y0 = y0.min(e.min().y);
+            x1 = x1.max(e.max().x);
+            y1 = y1.max(e.max().y);
+        }
+        let scale = |lo: f64, hi: f64| {
+            if hi > lo && (hi - lo).is_finite() {
+                1023.0 / (hi - lo)
+            } else {
+                0.0
+            }
+        };
+        SegKey {
+            x0,
+            y0,
+            sx: scale(x0, x1),
+            sy: scale(y0, y1),
+        }
+    }
+
+    #[inline]
+    fn key(&self, k: (u64, u64, u64, u64)) -> u32 {
+        let (ax, ay, bx, by) = (
+            f64::from_bits(k.0),
+            f64::from_bits(k.1),
+            f64::from_bits(k.2),
+            f64::from_bits(k.3),
+        );
+        // `as u32` saturates (and maps NaN to 0), so any coordinate gives a lattice cell.
+        let cx = (((ax + bx) * 0.5 - self.x0) * self.sx) as u32;
+        let cy = (((ay + by) * 0.5 - self.y0) * self.sy) as u32;
+        let h = mix(mix(mix(mix(0, k.0), k.1), k.2), k.3);
+        ((spread10(cx) | (spread10(cy) << 1)) << 12) | (h >> 52) as u32
+    }
+}
+
+/// Sorts `(key, segment)` entries by key, then segment: LSD radix sort over three 11-bit
+/// digits (stable counting passes, each writing to at most 2,048 places, which stay in cache),
+/// then the runs of equal keys by segment. Several times faster than a comparison sort for the
+/// millions of segments of a large layer; the order is the same as `sort_unstable` would give.
+fn radix_sort(entries: &mut Vec<(u32, u32)>) {
     if entries.len() < 4_096 {
         entries.sort_unstable();
         return;
     }
-    let mut buf = vec![(0u64, 0u32); entries.len()];
-    let mut counts = vec![0usize; 1 << 16];
-    for pass in 0..4 {
-        let shift = pass * 16;
+    let mut buf = vec![(0u32, 0u32); entries.len()];
+    let mut counts = [0usize; 1 << 11];
+    for pass in 0..3 {
+        let shift = pass * 11;
         counts.iter_mut().for_each(|c| *c = 0);
         for e in entries.iter() {
-            counts[((e.0 >> shift) & 0xffff) as usize] += 1;
+            counts[((e.0 >> shift) & 0x7ff) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -242,13 +306,13 @@ fn radix_sort(entries: &mut Vec<(u64, u32)>) {
             sum += n;
         }
         for e in entries.iter() {
-            let d = ((e.0 >> shift) & 0xffff) as usize;
+            let d = ((e.0 >> shift) & 0x7ff) as usize;
             buf[counts[d]] = *e;
             counts[d] += 1;
         }
         std::mem::swap(entries, &mut buf);
     }
-    // Equal hashes (a shared segment's two sides, rare collisions) ordered by segment.
+    // Equal keys (a shared segment's two sides, or neighbours sharing a key) ordered by segment.
     let mut i = 0;
     while i < entries.len() {
         let mut j = i + 1;
@@ -265,16 +329,17 @@ fn radix_sort(entries: &mut Vec<(u64, u32)>) {
 /// Finds every segment's partner: matched (shared correctly), unmatched or invalid.
 pub fn match_segments(f: &FlatRings) -> SegmentMatch {
     let n = f.coords.len();
-    // (hash, segment index with the direction in the top bit)
-    let mut entries: Vec<(u64, u32)> = f
+    let sk = SegKey::new(&f.grid_env);
+    // (key, segment index with the direction in the top bit)
+    let mut entries: Vec<(u32, u32)> = f
         .rings
         .par_iter()
         .flat_map_iter(|r| {
+            let sk = &sk;
             FlatRings::segments(r).map(move |i| {
                 let (p, q) = f.seg(i);
                 let (k, fwd) = canonical(p, q);
-                let h = mix(mix(mix(mix(0, k.0), k.1), k.2), k.3);
-                (h, i as u32 | if fwd { 0 } else { 1 << 31 })
+                (sk.key(k), i as u32 | if fwd { 0 } else { 1 << 31 })
             })
         })
         .collect();
@@ -289,6 +354,7 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
     }
     let idx = |e: u32| (e & !(1 << 31)) as usize;
     let fwd = |e: u32| e & (1 << 31) == 0;
+    let mut run: Vec<((u64, u64, u64, u64), u32)> = Vec::new();
     let mut i = 0;
     while i < entries.len() {
         let mut j = i + 1;
@@ -312,37 +378,31 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
                 }
             }
         } else if j - i > 2 {
-            // Group the run by exact key (hash collisions are possible, if rare).
-            let run = &entries[i..j];
-            let mut done = vec![false; run.len()];
-            for a in 0..run.len() {
-                if done[a] {
-                    continue;
+            // Group the run by exact segment: sorted by (segment, entry), so each group keeps
+            // the order of its entries and a long run costs n log n, not n².
+            run.clear();
+            run.extend(entries[i..j].iter().map(|&(_, e)| {
+                let (p, q) = f.seg(idx(e));
+                (canonical(p, q).0, e)
+            }));
+            run.sort_unstable_by_key(|&(k, e)| (k, idx(e)));
+            let mut a = 0;
+            while a < run.len() {
+                let mut b = a + 1;
+                while b < run.len() && run[b].0 == run[a].0 {
+                    b += 1;
                 }
-                let (pa, qa) = f.seg(idx(run[a].1));
-                let ka = canonical(pa, qa).0;
-                let group: Vec<usize> = (a..run.len())
-                    .filter(|&b| {
-                        !done[b] && {
-                            let (pb, qb) = f.seg(idx(run[b].1));
-                            canonical(pb, qb).0 == ka
-                        }
-                    })
-                    .collect();
-                for &b in &group {
-                    done[b] = true;
-                }
+                let group = &run[a..b];
+                a = b;
                 // As in JTS: another occurrence in the same direction makes a segment
                 // invalid (two grids on the same side of it); otherwise any occurrence in the
                 // opposite direction matches it. So a grid next to a duplicated pair keeps
                 // its edges matched, and only the duplicates are flagged.
                 if group.len() > 1 {
-                    let first =
-                        |dir: bool| group.iter().map(|&b| run[b].1).find(|&e| fwd(e) == dir);
-                    let n_fwd = group.iter().filter(|&&b| fwd(run[b].1)).count();
+                    let first = |dir: bool| group.iter().map(|g| g.1).find(|&e| fwd(e) == dir);
+                    let n_fwd = group.iter().filter(|g| fwd(g.1)).count();
                     let n_rev = group.len() - n_fwd;
-                    for &b in &group {
-                        let e = run[b].1;
+                    for &(_, e) in group {
                         let (same, opp) = if fwd(e) {
                             (n_fwd, n_rev)
                         } else {
@@ -414,12 +474,48 @@ mod tests {
     }
 
     #[test]
+    fn segments_crowded_into_one_key_cell_still_match() {
+        // A far-away grid stretches the key lattice so that the whole 40 × 40 block of
+        // squares falls into one cell: every key then differs only by its hash bits, runs
+        // are long, and the matching must be the same as without the outlier.
+        let block: Vec<MultiPolygon<f64>> = (0..1600)
+            .map(|i| sq((i % 40) as f64, (i / 40) as f64))
+            .collect();
+        let counts = |m: &SegmentMatch| {
+            let c = |s: SegState| m.state.iter().filter(|x| **x == s).count();
+            (
+                c(SegState::Matched),
+                c(SegState::Unmatched),
+                c(SegState::Invalid),
+            )
+        };
+        let alone = match_segments(&FlatRings::new(&block));
+        let mut with_outlier = block.clone();
+        with_outlier.push(sq(1.0e7, 1.0e7));
+        let f = FlatRings::new(&with_outlier);
+        let m = match_segments(&f);
+        let (matched, unmatched, invalid) = counts(&m);
+        assert_eq!(counts(&alone), (2 * 40 * 39 * 2, 4 * 40, 0));
+        assert_eq!(
+            (matched, unmatched, invalid),
+            (2 * 40 * 39 * 2, 4 * 40 + 4, 0)
+        );
+        for (i, s) in m.state.iter().enumerate() {
+            if *s == SegState::Matched {
+                let j = m.partner[i] as usize;
+                assert_eq!(m.partner[j] as usize, i);
+                assert_eq!(f.seg(i), (f.seg(j).1, f.seg(j).0));
+            }
+        }
+    }
+
+    #[test]
     fn radix_sort_orders_as_a_comparison_sort() {
         let mut rng = crate::spatial::synth::Rng::new(5);
-        let mut v: Vec<(u64, u32)> = (0..20_000)
+        let mut v: Vec<(u32, u32)> = (0..20_000)
             .map(|i| {
                 (
-                    (rng.next_u64() % 5_000).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    ((rng.next_u64() % 5_000).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32,
                     (i * 7919 % 20_000) as u32,
                 )
             })

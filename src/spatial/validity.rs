@@ -112,6 +112,32 @@ struct Seg {
     b: Coord<f64>,
 }
 
+/// Whether two consecutive segments of a ring can share more than their common vertex: only
+/// when the three points are collinear (a spike turns back; a straight run is harmless). A
+/// single orientation test instead of [`meet`]'s four, for the pair every vertex forms.
+#[inline]
+fn adjacent_may_overlap(s: &Seg, t: &Seg) -> bool {
+    let (u, v, w) = if s.b == t.a {
+        (s.a, s.b, t.b)
+    } else if s.a == t.b {
+        (s.b, s.a, t.a)
+    } else {
+        return true;
+    };
+    orient(u, v, w) == 0.0
+}
+
+/// A segment's bounding box `[min x, max x, min y, max y]`.
+#[inline]
+fn seg_box(s: &Seg) -> [f64; 4] {
+    [
+        s.a.x.min(s.b.x),
+        s.a.x.max(s.b.x),
+        s.a.y.min(s.b.y),
+        s.a.y.max(s.b.y),
+    ]
+}
+
 fn ring_name(poly: usize, ring: usize, multi: bool) -> String {
     let r = if ring == 0 {
         "exterior ring".to_string()
@@ -130,12 +156,14 @@ pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
     let mut out = Vec::new();
     let multi = mp.0.len() > 1;
     let mut segs = Vec::new();
+    let mut pts: Vec<Coord<f64>> = Vec::new();
     for (pi, poly) in mp.0.iter().enumerate() {
         for (ri, ring) in std::iter::once(poly.exterior())
             .chain(poly.interiors())
             .enumerate()
         {
-            let mut pts = ring.0.clone();
+            pts.clear();
+            pts.extend_from_slice(&ring.0);
             pts.dedup();
             let name = ring_name(pi, ri, multi);
             let start = pts.first().copied().unwrap_or(Coord::zero());
@@ -169,13 +197,33 @@ pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
     if !out.is_empty() {
         return out;
     }
-    segs.sort_by(|s, t| s.a.x.min(s.b.x).total_cmp(&t.a.x.min(t.b.x)));
+    // Sweep along x: segments ordered by their least x (ties in ring order, as a stable sort
+    // would leave them), each compared with the following ones until they start beyond its
+    // greatest x, and only where their y ranges meet too.
+    segs.sort_unstable_by(|s, t| {
+        s.a.x
+            .min(s.b.x)
+            .total_cmp(&t.a.x.min(t.b.x))
+            .then((s.poly, s.ring, s.i).cmp(&(t.poly, t.ring, t.i)))
+    });
     let mut seen = std::collections::HashSet::new();
     'outer: for (k, s) in segs.iter().enumerate() {
-        let maxx = s.a.x.max(s.b.x);
+        let [_, maxx, miny, maxy] = seg_box(s);
         for t in &segs[k + 1..] {
-            if t.a.x.min(t.b.x) > maxx {
+            let tb = seg_box(t);
+            if tb[0] > maxx {
                 break;
+            }
+            if tb[2] > maxy || tb[3] < miny {
+                continue;
+            }
+            if s.poly == t.poly
+                && s.ring == t.ring
+                && (s.i.abs_diff(t.i) == 1 || s.i.abs_diff(t.i) == s.n - 1)
+                && !adjacent_may_overlap(s, t)
+            {
+                // Neighbours along a ring that turn (not back on themselves) only touch.
+                continue;
             }
             let m = meet(s.a, s.b, t.a, t.b);
             if m == Meet::Disjoint {
