@@ -113,18 +113,24 @@ pub fn unavailable(e: &sqlx::Error) -> bool {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        match &e {
-            crate::store::StoreError::Database(d) if unavailable(d) => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "the database is unavailable; nothing was changed; try again shortly",
-                )
-                .with_details(json!({ "retry_after_s": DATABASE_RETRY_AFTER_S }))
+        let down = match &e {
+            crate::store::StoreError::Database(d) => unavailable(d),
+            // The SQLite intake writer's own connection: the same primary codes as above.
+            crate::store::StoreError::Engine { code: Some(c), .. } => {
+                matches!(c & 0xff, 5 | 6 | 13 | 14)
             }
-            _ => ApiError::internal(&e),
+            _ => false,
+        };
+        if !down {
+            return ApiError::internal(&e);
         }
+        tracing::warn!(error = %e, "database unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; nothing was changed; try again shortly",
+        )
+        .with_details(json!({ "retry_after_s": DATABASE_RETRY_AFTER_S }))
     }
 }
 

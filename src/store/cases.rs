@@ -4,6 +4,7 @@
 //! finds the first case); an action names the version it was decided on, and loses with
 //! [`CaseWrite::Conflict`] when another action got there first.
 
+use super::sqlite_writer::{CaseRows, Written};
 use super::{Store, StoreError};
 use crate::cases::lifecycle::{Action, CaseFacts};
 use serde::Serialize;
@@ -114,7 +115,7 @@ pub struct CaseFilter {
     pub offset: i64,
 }
 
-fn ticket(day: &str, n: i64) -> String {
+pub(super) fn ticket(day: &str, n: i64) -> String {
     format!("ZD{day}-{n:06}")
 }
 
@@ -186,29 +187,31 @@ impl Store {
         {
             return Ok((c, false));
         }
-        match self.try_insert_case(new, later, facts).await {
-            Ok(c) => Ok((c, true)),
-            // A concurrent retry with the same key won the race: answer its case.
-            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-                let key = new
-                    .idempotency_key
-                    .as_deref()
-                    .ok_or(StoreError::Database(e))?;
-                let c = self.case_by_key(key).await?.ok_or_else(|| {
-                    StoreError::Corrupt("idempotency key conflict without a case".into())
-                })?;
-                Ok((c, false))
-            }
-            Err(e) => Err(e),
-        }
+        let taken = match self.try_insert_case(new, later, facts).await {
+            Ok(Some(c)) => return Ok((c, true)),
+            Ok(None) => StoreError::Corrupt(
+                "a unique column of the new case (ticket or tracking token) is taken".into(),
+            ),
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => StoreError::Database(e),
+            Err(e) => return Err(e),
+        };
+        // A concurrent retry with the same key won the race: answer its case.
+        let key = new.idempotency_key.as_deref().ok_or(taken)?;
+        let c = self
+            .case_by_key(key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("idempotency key conflict without a case".into()))?;
+        Ok((c, false))
     }
 
+    /// Writes the case and its events; `None` when a unique column (the idempotency key) was
+    /// taken and nothing was written.
     async fn try_insert_case(
         &self,
         new: &NewCase,
         later: &[CaseEvent],
         now: &CaseFacts,
-    ) -> Result<StoredCase, StoreError> {
+    ) -> Result<Option<StoredCase>, StoreError> {
         let (state, urgency, facts) = facts_columns(now)?;
         let intake = json(&new.intake)?;
         // The submission event carries the facts it starts from, so that the current state can
@@ -217,7 +220,39 @@ impl Store {
             &serde_json::json!({"action": "submit", "intake": new.intake, "facts": new.facts}),
         )?;
         let at = new.facts.submitted_at;
+        let writer = match self {
+            Store::Sqlite(s) => s.intake_writer(),
+            Store::Postgres(_) => None,
+        };
         let (id, n) = match self {
+            // A file database: the group-commit writer (`store::sqlite_writer`).
+            Store::Sqlite(_) if let Some(writer) = writer => {
+                let mut events = vec![(1, at, new.actor.clone(), submit)];
+                for e in later {
+                    events.push((e.seq, e.at, e.actor.clone(), json(&e.action)?));
+                }
+                let rows = CaseRows {
+                    day: new.day.clone(),
+                    tracking_token: new.tracking_token.clone(),
+                    idempotency_key: new.idempotency_key.clone(),
+                    channel: new.channel.clone(),
+                    state,
+                    version: now.version,
+                    category: now.category.clone(),
+                    urgency,
+                    grid: new.grid.clone(),
+                    pin: new.pin,
+                    submitted_at: at,
+                    intake,
+                    facts,
+                    assignee: now.assignee.key().to_string(),
+                    events,
+                };
+                match writer.insert(rows).await? {
+                    Written::Inserted { id, n } => (id, n),
+                    Written::DuplicateKey => return Ok(None),
+                }
+            }
             Store::Sqlite(s) => {
                 let mut tx = s.pool().begin().await?;
                 let n: i64 = sqlx::query_scalar(
@@ -327,7 +362,7 @@ impl Store {
             }
         };
         // What was written, without reading it back.
-        Ok(StoredCase {
+        Ok(Some(StoredCase {
             id,
             ticket: ticket(&new.day, n),
             tracking_token: new.tracking_token.clone(),
@@ -336,7 +371,7 @@ impl Store {
             pin: new.pin,
             intake: new.intake.clone(),
             facts: now.clone(),
-        })
+        }))
     }
 
     async fn case_where(

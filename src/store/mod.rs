@@ -12,6 +12,7 @@ pub mod backup;
 pub mod cases;
 pub mod postgres;
 mod sqlite;
+mod sqlite_writer;
 
 use crate::spatial::layer::{Grid, GridLayer};
 use serde::Serialize;
@@ -33,6 +34,15 @@ pub enum StoreError {
     /// A stored document could not be decoded.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// SQLite reported an error on the intake writer's own connection
+    /// (`store::sqlite_writer`); `code` is SQLite's extended result code when there is one.
+    #[error("database error: {message}")]
+    Engine {
+        /// SQLite's extended result code.
+        code: Option<i32>,
+        /// SQLite's message.
+        message: String,
+    },
     /// The URL names a backend this build does not provide.
     #[error("{0}")]
     Unsupported(String),

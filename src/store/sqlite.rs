@@ -14,6 +14,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Group commit of new cases (a file database; `None` in memory).
+    writer: Option<super::sqlite_writer::IntakeWriter>,
 }
 
 impl SqliteStore {
@@ -29,17 +31,30 @@ impl SqliteStore {
     }
 
     async fn open(opts: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
+        let busy = std::time::Duration::from_secs(10);
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
+            .busy_timeout(busy);
+        let file = opts.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        // An in-memory database lives in the pool's connections only; a file gets the writer.
+        let writer = if file.is_file() {
+            Some(super::sqlite_writer::IntakeWriter::start(&file, busy)?)
+        } else {
+            None
+        };
+        Ok(SqliteStore { pool, writer })
+    }
+
+    /// The group-commit writer of new cases, for a file database.
+    pub(super) fn intake_writer(&self) -> Option<&super::sqlite_writer::IntakeWriter> {
+        self.writer.as_ref()
     }
 
     /// The connection pool (for the other store modules).
