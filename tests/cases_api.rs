@@ -1863,3 +1863,102 @@ async fn open311_requests_filter_by_window_dates_ids_and_status() {
         assert_eq!(listed, newest, "the 1,000 newest");
     }
 }
+
+/// The PostGIS schema is ready to be distributed by district (docs/scale-out.md): a database
+/// opened for district 370302 stores that code on every row of the distributed tables, every
+/// primary key of those tables leads with it, and a malformed district is refused up front.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rows_carry_their_district_leading_every_key() {
+    use sqlx::Connection;
+    let refused = tessera::store::Store::open_district(None, std::path::Path::new("."), "37030")
+        .await
+        .expect_err("a five-digit district is refused");
+    assert!(refused.to_string().contains("six-digit"), "{refused}");
+    let Some(admin) = common::postgres_admin_url("postgres_rows_carry_their_district") else {
+        return;
+    };
+    let url = common::fresh_pg_database(&admin).await;
+    let store =
+        tessera::store::Store::open_district(Some(&url), std::path::Path::new("unused"), "370302")
+            .await
+            .unwrap();
+    tessera::demo::seed::seed_if_empty(
+        &store,
+        &tessera::demo::seed::SeedSource::dir(&common::api::seed_dir()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let state = AppState::load(store).await.unwrap();
+    common::api::add_test_keys(&state).await;
+    let (status, case) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "citizen", "category": "C01", "description": "bags by the gate",
+               "lon": 118.05, "lat": 36.80}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let distributed = [
+        "layer",
+        "grid",
+        "publish_event",
+        "case_record",
+        "case_event",
+        "ticket_counter",
+        "contact_read",
+        "audit",
+        "audit_result",
+    ];
+    for table in distributed {
+        let districts: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT district FROM {table}"
+        )))
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        assert!(
+            districts.iter().all(|d| d == "370302"),
+            "{table}: {districts:?}"
+        );
+    }
+    for table in [
+        "layer",
+        "grid",
+        "publish_event",
+        "case_record",
+        "case_event",
+    ] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        assert!(n > 0, "{table} has rows to check");
+    }
+    // The first column of each primary key (audit_result has none) and of every unique
+    // constraint of the case table.
+    let leading: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT t.relname::text, i.relname::text, a.attname::text
+           FROM pg_index x
+           JOIN pg_class t ON t.oid = x.indrelid
+           JOIN pg_class i ON i.oid = x.indexrelid
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+          WHERE (x.indisprimary OR x.indisunique)
+            AND t.relname = ANY($1)",
+    )
+    .bind(distributed.map(str::to_string).to_vec())
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    for table in distributed.iter().filter(|t| **t != "audit_result") {
+        assert!(
+            leading.iter().any(|(t, _, _)| t == table),
+            "{table} has a primary key"
+        );
+    }
+    for (table, index, column) in &leading {
+        assert_eq!(column, "district", "{table}: {index} leads with {column}");
+    }
+}

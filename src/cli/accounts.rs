@@ -19,6 +19,11 @@ pub struct DbArgs {
     /// Folder for the embedded database (and case media under `media/`).
     #[arg(long, env = "TESSERA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The district this database serves (GB/T 2260, six digits). On PostgreSQL every case,
+    /// event, layer and grid row carries it, leading their keys: the distribution column of a
+    /// province on Citus (docs/scale-out.md).
+    #[arg(long, env = "TESSERA_DISTRICT", default_value = crate::store::DEFAULT_DISTRICT)]
+    pub district: String,
 }
 
 /// The area or department an account works in (at most one; default: the whole district).
@@ -103,7 +108,7 @@ enum KeyCommand {
 }
 
 pub(super) async fn open(db: &DbArgs) -> anyhow::Result<Store> {
-    Ok(Store::open(db.database_url.as_deref(), &db.data_dir).await?)
+    Ok(Store::open_district(db.database_url.as_deref(), &db.data_dir, &db.district).await?)
 }
 
 /// Refuses a scope the role cannot have, or whose code the seeded district does not know.

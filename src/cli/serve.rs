@@ -3,7 +3,6 @@
 
 use crate::demo::seed::SeedSource;
 use crate::http::{AppState, app_with_limit};
-use crate::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -90,7 +89,7 @@ async fn serve(a: Args) -> anyhow::Result<()> {
         None => SeedSource::Embedded,
         Some(dir) => SeedSource::dir(dir)?,
     };
-    let store = Store::open(a.db.database_url.as_deref(), &a.db.data_dir).await?;
+    let store = super::accounts::open(&a.db).await?;
     tracing::info!(backend = store.backend(), "database ready");
     let seeded = crate::demo::seed::seed_if_empty(&store, &source).await?;
     if seeded {

@@ -309,7 +309,7 @@ impl Store {
                 let mut tx = p.pool().begin().await?;
                 let n: i64 = sqlx::query_scalar(
                     "INSERT INTO ticket_counter (day, n) VALUES ($1, 1)
-                     ON CONFLICT (day) DO UPDATE SET n = ticket_counter.n + 1 RETURNING n",
+                     ON CONFLICT (district, day) DO UPDATE SET n = ticket_counter.n + 1 RETURNING n",
                 )
                 .bind(&new.day)
                 .fetch_one(&mut *tx)

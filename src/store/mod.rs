@@ -179,13 +179,47 @@ pub enum Store {
     Postgres(PgStore),
 }
 
+/// The district a database serves unless told otherwise: Zhangdian, the demo district
+/// (GB/T 2260 code `370303`).
+pub const DEFAULT_DISTRICT: &str = "370303";
+
+/// Checks a district code: six digits (GB/T 2260), e.g. `370303`.
+///
+/// # Errors
+/// [`StoreError::Unsupported`] naming the code.
+pub fn check_district(code: &str) -> Result<(), StoreError> {
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(StoreError::Unsupported(format!(
+            "district {code:?}: expected a six-digit GB/T 2260 code such as 370303"
+        )))
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database named by `url`, or `data_dir/tessera.db` when
-    /// `url` is `None`, and applies the migrations.
+    /// `url` is `None`, and applies the migrations; the district is [`DEFAULT_DISTRICT`].
     pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_district(url, data_dir, DEFAULT_DISTRICT).await
+    }
+
+    /// [`Store::open`] for a database serving `district` (six digits, GB/T 2260). On
+    /// PostgreSQL every row of the distributed tables carries it, leading their keys (the
+    /// distribution column of a province on Citus, docs/scale-out.md); the embedded SQLite
+    /// database serves one district and stores no such column.
+    ///
+    /// # Errors
+    /// [`StoreError::Unsupported`] for a malformed district or URL; database errors.
+    pub async fn open_district(
+        url: Option<&str>,
+        data_dir: &Path,
+        district: &str,
+    ) -> Result<Store, StoreError> {
+        check_district(district)?;
         match url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Ok(Store::Postgres(PgStore::open(u).await?))
+                Ok(Store::Postgres(PgStore::open(u, district).await?))
             }
             Some(u) if u.starts_with("sqlite:") => {
                 Ok(Store::Sqlite(SqliteStore::open_url(u).await?))

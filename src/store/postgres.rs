@@ -50,13 +50,18 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects, checks PostGIS and migrates.
-    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+    pub async fn open(url: &str, district: &str) -> Result<PgStore, StoreError> {
+        use std::str::FromStr;
+        // Every connection names its district: the distributed tables' `district` column
+        // takes it by default (migration 0007, docs/scale-out.md).
+        let opts = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("tessera.district", district)]);
         let pool = PgPoolOptions::new()
             .max_connections(8)
             // A request waits at most this long for a connection; an unreachable server is
             // then an error (503 on /healthz), not a hang.
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(opts)
             .await?;
         // Processes starting together on one database take turns setting it up.
         let mut conn = pool.acquire().await?;
