@@ -125,20 +125,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             index,
             snapped_m: None,
         };
+        // Answers go straight into one vector of the final size (a growing one would copy
+        // every answer again at each doubling).
+        let mut hits = Vec::with_capacity(wgs84.len());
         if threads == 1 {
-            wgs84
-                .chunks(block)
-                .flat_map(|c| locator.locate_many(c).into_iter().map(|i| i.map(hit)))
-                .collect()
+            for c in wgs84.chunks(block) {
+                hits.extend(locator.locate_many(c).into_iter().map(|i| i.map(hit)));
+            }
         } else {
             use rayon::prelude::*;
-            pool.install(|| {
+            let blocks: Vec<Vec<Option<usize>>> = pool.install(|| {
                 wgs84
                     .par_chunks(block.min(wgs84.len().div_ceil(threads)))
-                    .flat_map_iter(|c| locator.locate_many(c).into_iter().map(|i| i.map(hit)))
+                    .map(|c| locator.locate_many(c))
                     .collect()
-            })
+            });
+            for b in blocks {
+                hits.extend(b.into_iter().map(|i| i.map(hit)));
+            }
         }
+        hits
     };
     let secs = started.elapsed().as_secs_f64();
 

@@ -282,11 +282,12 @@ impl SegKey {
     }
 }
 
-/// Sorts `(key, segment)` entries by key, then segment: LSD radix sort over three 11-bit
-/// digits (stable counting passes, each writing to at most 2,048 places, which stay in cache),
-/// then the runs of equal keys by segment. Several times faster than a comparison sort for the
-/// millions of segments of a large layer; the order is the same as `sort_unstable` would give.
-fn radix_sort(entries: &mut Vec<(u32, u32)>) {
+/// Sorts `(key, index)` entries by key, then index: LSD radix sort over three 11-bit digits
+/// (stable counting passes, each writing to at most 2,048 places, which stay in cache), then
+/// the runs of equal keys by index. Several times faster than a comparison sort for the
+/// millions of segments of a large layer (or points of a batch to locate); the order is the
+/// same as `sort_unstable` would give.
+pub(crate) fn radix_sort(entries: &mut Vec<(u32, u32)>) {
     if entries.len() < 4_096 {
         entries.sort_unstable();
         return;

@@ -294,7 +294,7 @@ impl Locator {
                 (spread(cx) | (spread(cy) << 1), i as u32)
             })
             .collect();
-        order.sort_unstable_by_key(|&(k, _)| k);
+        crate::spatial::rings::radix_sort(&mut order);
         let mut out = vec![None; points.len()];
         for (_, i) in order {
             out[i as usize] = self.locate(points[i as usize]);
