@@ -184,22 +184,44 @@ pub enum LayerError {
 impl GridLayer {
     /// Keys that occur more than once, each listed once, in order of first repeat.
     pub fn duplicate_keys(&self) -> Vec<String> {
-        // foldhash: a fast non-cryptographic hash (keys are not attacker-chosen in a way that
-        // matters here: a layer of n grids costs O(n) expected).
-        let mut seen: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
-            std::collections::HashMap::with_capacity_and_hasher(
-                self.grids.len(),
-                foldhash::fast::RandomState::default(),
-            );
-        let mut dups = Vec::new();
-        for g in &self.grids {
-            let n = seen.entry(g.key.as_str()).or_default();
-            *n += 1;
-            if *n == 2 {
-                dups.push(g.key.clone());
+        use std::hash::BuildHasher;
+        // (32-bit hash of the key, grid index), radix-sorted: equal keys end up next to each
+        // other, in grid order, without a hash table's random reads over every key.
+        let hasher = foldhash::fast::FixedState::with_seed(0x7465_7373);
+        let mut entries: Vec<(u32, u32)> = self
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| ((hasher.hash_one(g.key.as_str()) >> 32) as u32, i as u32))
+            .collect();
+        crate::spatial::rings::radix_sort(&mut entries);
+        // The grid at which each key is seen the second time, in grid order.
+        let mut second: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < entries.len() {
+            let mut j = i + 1;
+            while j < entries.len() && entries[j].0 == entries[i].0 {
+                j += 1;
             }
+            // A run shares a hash; its keys are told apart exactly (runs are short).
+            let run = &entries[i..j];
+            for (k, &(_, g)) in run.iter().enumerate() {
+                let key = &self.grids[g as usize].key;
+                let before = run[..k]
+                    .iter()
+                    .filter(|&&(_, h)| self.grids[h as usize].key == *key)
+                    .count();
+                if before == 1 {
+                    second.push(g);
+                }
+            }
+            i = j;
         }
-        dups
+        second.sort_unstable();
+        second
+            .into_iter()
+            .map(|g| self.grids[g as usize].key.clone())
+            .collect()
     }
 
     /// Errors with [`LayerError::DuplicateKeys`] unless every key is unique.
@@ -639,6 +661,35 @@ mod tests {
                 .to_string()
                 .contains("has no geometry")
         );
+    }
+
+    #[test]
+    fn duplicate_keys_of_a_large_layer_as_a_hash_table_finds_them() {
+        // 20,000 grids with keys drawn from 15,000 (many repeated, some three times or more):
+        // the sorted pass lists exactly the keys a hash table finds repeated, in the order of
+        // their first repeat.
+        let mut rng = crate::spatial::synth::Rng::new(11);
+        let layer = GridLayer {
+            grids: (0..20_000)
+                .map(|index| Grid {
+                    key: format!("3703030{:08}", rng.next_u64() % 15_000),
+                    index,
+                    geometry: MultiPolygon(vec![]),
+                    properties: Map::new(),
+                })
+                .collect(),
+        };
+        let mut seen = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for g in &layer.grids {
+            let n = seen.entry(g.key.as_str()).or_insert(0);
+            *n += 1;
+            if *n == 2 {
+                expected.push(g.key.clone());
+            }
+        }
+        assert!(expected.len() > 1_000);
+        assert_eq!(layer.duplicate_keys(), expected);
     }
 
     #[test]

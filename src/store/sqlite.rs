@@ -63,6 +63,11 @@ impl SqliteStore {
     }
 
     pub(super) async fn close(&self) {
+        // The writer's connection first, so that the pool's last close folds the write-ahead
+        // log back into the file.
+        if let Some(w) = &self.writer {
+            w.stop().await;
+        }
         self.pool.close().await;
     }
 

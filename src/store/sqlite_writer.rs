@@ -55,11 +55,18 @@ struct Job {
     reply: oneshot::Sender<Result<Written, StoreError>>,
 }
 
-/// The sending side of the writer thread; the thread ends when the last clone is dropped,
-/// after writing what was queued.
+/// The sending side of the writer thread, shared by the store's clones. The thread ends when
+/// [`IntakeWriter::stop`] is called (or the last clone is dropped), after writing what was
+/// queued.
 #[derive(Debug, Clone)]
 pub(super) struct IntakeWriter {
-    jobs: mpsc::Sender<Job>,
+    inner: std::sync::Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -97,25 +104,59 @@ impl IntakeWriter {
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(engine)?;
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-intake".into())
             .spawn(move || run(conn, queue))
             .map_err(|e| StoreError::Engine {
                 code: None,
                 message: format!("cannot start the intake writer: {e}"),
             })?;
-        Ok(IntakeWriter { jobs })
+        Ok(IntakeWriter {
+            inner: std::sync::Arc::new(Inner {
+                jobs: std::sync::Mutex::new(Some(jobs)),
+                thread: std::sync::Mutex::new(Some(thread)),
+            }),
+        })
     }
 
     /// Queues one case and waits until its batch is committed.
+    ///
+    /// # Errors
+    /// The case's own error, the batch's (nothing of it was stored), or
+    /// [`StoreError::Engine`] after [`IntakeWriter::stop`].
     pub(super) async fn insert(&self, rows: CaseRows) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Engine {
             code: None,
             message: "the intake writer has stopped".into(),
         };
-        self.jobs.send(Job { rows, reply }).map_err(|_| stopped())?;
+        {
+            let jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let jobs = jobs.as_ref().ok_or_else(stopped)?;
+            jobs.send(Job { rows, reply }).map_err(|_| stopped())?;
+        }
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Stops taking cases, lets the thread write what was queued and close its connection, and
+    /// waits for it (so that the pool's connections, closed next, are the file's last).
+    pub(super) async fn stop(&self) {
+        drop(
+            self.inner
+                .jobs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let thread = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(t) = thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
     }
 }
 
