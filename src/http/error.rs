@@ -115,6 +115,7 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         let down = match &e {
             crate::store::StoreError::Database(d) => unavailable(d),
+            crate::store::StoreError::Closed => true,
             // The SQLite intake writer's own connection: the same primary codes as above.
             crate::store::StoreError::Engine { code: Some(c), .. } => {
                 matches!(c & 0xff, 5 | 6 | 13 | 14)

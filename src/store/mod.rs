@@ -43,6 +43,9 @@ pub enum StoreError {
         /// SQLite's message.
         message: String,
     },
+    /// The store was closed (`Store::close`): nothing more is written.
+    #[error("the database has been closed")]
+    Closed,
     /// The URL names a backend this build does not provide.
     #[error("{0}")]
     Unsupported(String),

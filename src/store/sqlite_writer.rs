@@ -123,13 +123,10 @@ impl IntakeWriter {
     ///
     /// # Errors
     /// The case's own error, the batch's (nothing of it was stored), or
-    /// [`StoreError::Engine`] after [`IntakeWriter::stop`].
+    /// [`StoreError::Closed`] after [`IntakeWriter::stop`].
     pub(super) async fn insert(&self, rows: CaseRows) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Engine {
-            code: None,
-            message: "the intake writer has stopped".into(),
-        };
+        let stopped = || StoreError::Closed;
         {
             let jobs = self.inner.jobs.lock().unwrap_or_else(|p| p.into_inner());
             let jobs = jobs.as_ref().ok_or_else(stopped)?;
