@@ -31,14 +31,7 @@ async fn act(state: &AppState, id: i64, version: i64, action: Value) -> (StatusC
 async fn listed(state: &AppState, q: &str) -> (Vec<i64>, Value) {
     let (s, v) = call(state, "GET", &format!("/api/v1/cases?{q}"), None).await;
     assert_eq!(s, StatusCode::OK, "{q}: {v}");
-    let mut got: Vec<i64> = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect();
-    got.sort_unstable();
-    (got, v)
+    (common::api::sorted_ids(&v["cases"]), v)
 }
 
 /// Takes a new case (version 1) through triage, dispatch, on site, resolve and follow-up to
@@ -867,14 +860,11 @@ async fn audits_draw_a_seeded_sample_of_closed_cases_and_record_visits() {
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{mine}");
-        let mut drawn: Vec<i64> = mine["sample"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_i64().unwrap())
-            .collect();
-        drawn.sort_unstable();
-        assert_eq!(drawn, in_street, "{mine}");
+        assert_eq!(
+            common::api::sorted_ids(&mine["sample"]),
+            in_street,
+            "{mine}"
+        );
         assert_eq!(mine["created_by"], "street-auditor");
         let (s, _) = post(&state, "/api/v1/audits", everything).await;
         assert_eq!(s, StatusCode::CREATED);

@@ -594,3 +594,40 @@ fn demo_coverage_writes_n_seamless_grids_the_same_for_the_same_seed() {
         .unwrap();
     assert!(!zero.status.success());
 }
+
+/// `--district` / `TESSERA_DISTRICT` reach the store: a malformed code stops `serve` and
+/// `user add` before any database is opened or created, naming the code.
+#[test]
+fn a_malformed_district_is_refused_before_a_database_is_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let by_env = bin()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir", data])
+        .env("TESSERA_DISTRICT", "3703")
+        .output()
+        .unwrap();
+    let by_flag = run(
+        &[
+            "user",
+            "add",
+            "li",
+            "--role",
+            "dispatcher",
+            "--data-dir",
+            data,
+            "--district",
+            "37030x",
+        ],
+        None,
+    );
+    for (out, code) in [(by_env, "3703"), (by_flag, "37030x")] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("{code:?}")) && err.contains("six-digit"),
+            "{err}"
+        );
+    }
+    assert!(!dir.path().join("data/tessera.db").exists());
+}

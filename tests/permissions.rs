@@ -634,14 +634,7 @@ async fn scoped_accounts_see_and_act_on_their_own_cases_only() {
                     None,
                 )
                 .await;
-                let mut got: Vec<i64> = v["cases"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["id"].as_i64().unwrap())
-                    .collect();
-                got.sort_unstable();
-                got
+                common::api::sorted_ids(&v["cases"])
             }
         };
         // The grid worker sees the cases of their grid (both categories); the street

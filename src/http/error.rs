@@ -103,12 +103,16 @@ pub fn unavailable(e: &sqlx::Error) -> bool {
             code.starts_with("08")
                 || code.starts_with("57P")
                 || code.starts_with("53")
-                || code
-                    .parse::<i64>()
-                    .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 13 | 14))
+                || code.parse::<i64>().is_ok_and(sqlite_unavailable)
         }
         _ => false,
     }
+}
+
+/// Whether a SQLite result code (extended codes included) means the database cannot be used
+/// now rather than that the request was wrong: BUSY 5, LOCKED 6, FULL 13, CANTOPEN 14.
+fn sqlite_unavailable(code: i64) -> bool {
+    matches!(code & 0xff, 5 | 6 | 13 | 14)
 }
 
 impl From<crate::store::StoreError> for ApiError {
@@ -116,9 +120,9 @@ impl From<crate::store::StoreError> for ApiError {
         let down = match &e {
             crate::store::StoreError::Database(d) => unavailable(d),
             crate::store::StoreError::Closed => true,
-            // The SQLite intake writer's own connection: the same primary codes as above.
+            // The SQLite intake writer's own connection.
             crate::store::StoreError::Engine { code: Some(c), .. } => {
-                matches!(c & 0xff, 5 | 6 | 13 | 14)
+                sqlite_unavailable(i64::from(*c))
             }
             _ => false,
         };

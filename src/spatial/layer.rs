@@ -197,14 +197,8 @@ impl GridLayer {
         crate::spatial::rings::radix_sort(&mut entries);
         // The grid at which each key is seen the second time, in grid order.
         let mut second: Vec<u32> = Vec::new();
-        let mut i = 0;
-        while i < entries.len() {
-            let mut j = i + 1;
-            while j < entries.len() && entries[j].0 == entries[i].0 {
-                j += 1;
-            }
-            // A run shares a hash; its keys are told apart exactly (runs are short).
-            let run = &entries[i..j];
+        // A run shares a hash; its keys are told apart exactly (runs are short).
+        for run in entries.chunk_by(|a, b| a.0 == b.0) {
             for (k, &(_, g)) in run.iter().enumerate() {
                 let key = &self.grids[g as usize].key;
                 let before = run[..k]
@@ -215,7 +209,6 @@ impl GridLayer {
                     second.push(g);
                 }
             }
-            i = j;
         }
         second.sort_unstable();
         second

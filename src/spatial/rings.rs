@@ -219,10 +219,11 @@ fn mix(mut h: u64, v: u64) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Spreads the low 10 bits of `v` to the even bits of a 20-bit word (for a Morton code).
+/// Spreads the low 16 bits of `v` to the even bits of a 32-bit word: one coordinate of a
+/// Morton (Z-order) code, the other shifted left by one.
 #[inline]
-fn spread10(v: u32) -> u32 {
-    let mut x = v & 0x3ff;
+pub(crate) fn morton_spread(v: u32) -> u32 {
+    let mut x = v & 0xffff;
     x = (x | (x << 8)) & 0x00ff_00ff;
     x = (x | (x << 4)) & 0x0f0f_0f0f;
     x = (x | (x << 2)) & 0x3333_3333;
@@ -278,7 +279,9 @@ impl SegKey {
         let cx = (((ax + bx) * 0.5 - self.x0) * self.sx) as u32;
         let cy = (((ay + by) * 0.5 - self.y0) * self.sy) as u32;
         let h = mix(mix(mix(mix(0, k.0), k.1), k.2), k.3);
-        ((spread10(cx) | (spread10(cy) << 1)) << 12) | (h >> 52) as u32
+        // Cells are 0..=1023 (10 bits a side), so the code fits 20 bits.
+        let cell = morton_spread(cx.min(1023)) | (morton_spread(cy.min(1023)) << 1);
+        (cell << 12) | (h >> 52) as u32
     }
 }
 
@@ -314,16 +317,10 @@ pub(crate) fn radix_sort(entries: &mut Vec<(u32, u32)>) {
         std::mem::swap(entries, &mut buf);
     }
     // Equal keys (a shared segment's two sides, or neighbours sharing a key) ordered by segment.
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i + 1;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
-            j += 1;
+    for run in entries.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_unstable();
         }
-        if j - i > 1 {
-            entries[i..j].sort_unstable();
-        }
-        i = j;
     }
 }
 
@@ -356,15 +353,9 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
     let idx = |e: u32| (e & !(1 << 31)) as usize;
     let fwd = |e: u32| e & (1 << 31) == 0;
     let mut run: Vec<((u64, u64, u64, u64), u32)> = Vec::new();
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i + 1;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
-            j += 1;
-        }
-        if j - i == 2 {
+    for same_key in entries.chunk_by(|a, b| a.0 == b.0) {
+        if let [(_, a), (_, b)] = *same_key {
             // The common case, a segment shared by two rings: no grouping needed.
-            let (a, b) = (entries[i].1, entries[i + 1].1);
             let (pa, qa) = f.seg(idx(a));
             let (pb, qb) = f.seg(idx(b));
             if canonical(pa, qa).0 == canonical(pb, qb).0 {
@@ -378,23 +369,16 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
                     partner[idx(b)] = idx(a) as u32;
                 }
             }
-        } else if j - i > 2 {
+        } else if same_key.len() > 2 {
             // Group the run by exact segment: sorted by (segment, entry), so each group keeps
             // the order of its entries and a long run costs n log n, not n².
             run.clear();
-            run.extend(entries[i..j].iter().map(|&(_, e)| {
+            run.extend(same_key.iter().map(|&(_, e)| {
                 let (p, q) = f.seg(idx(e));
                 (canonical(p, q).0, e)
             }));
             run.sort_unstable_by_key(|&(k, e)| (k, idx(e)));
-            let mut a = 0;
-            while a < run.len() {
-                let mut b = a + 1;
-                while b < run.len() && run[b].0 == run[a].0 {
-                    b += 1;
-                }
-                let group = &run[a..b];
-                a = b;
+            for group in run.chunk_by(|a, b| a.0 == b.0) {
                 // As in JTS: another occurrence in the same direction makes a segment
                 // invalid (two grids on the same side of it); otherwise any occurrence in the
                 // opposite direction matches it. So a grid next to a duplicated pair keeps
@@ -421,7 +405,6 @@ pub fn match_segments(f: &FlatRings) -> SegmentMatch {
                 }
             }
         }
-        i = j;
     }
     SegmentMatch { state, partner }
 }

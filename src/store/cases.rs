@@ -220,13 +220,8 @@ impl Store {
             &serde_json::json!({"action": "submit", "intake": new.intake, "facts": new.facts}),
         )?;
         let at = new.facts.submitted_at;
-        let writer = match self {
-            Store::Sqlite(s) => s.intake_writer(),
-            Store::Postgres(_) => None,
-        };
         let (id, n) = match self {
-            // A file database: the group-commit writer (`store::sqlite_writer`).
-            Store::Sqlite(_) if let Some(writer) = writer => {
+            Store::Sqlite(s) => {
                 let mut events = vec![(1, at, new.actor.clone(), submit)];
                 for e in later {
                     events.push((e.seq, e.at, e.actor.clone(), json(&e.action)?));
@@ -248,62 +243,15 @@ impl Store {
                     assignee: now.assignee.key().to_string(),
                     events,
                 };
-                match writer.insert(rows).await? {
+                // A file database: the group-commit writer; in memory, the pool.
+                let written = match s.intake_writer() {
+                    Some(writer) => writer.insert(rows).await?,
+                    None => super::sqlite_writer::insert_through_pool(s.pool(), &rows).await?,
+                };
+                match written {
                     Written::Inserted { id, n } => (id, n),
                     Written::DuplicateKey => return Ok(None),
                 }
-            }
-            Store::Sqlite(s) => {
-                let mut tx = s.pool().begin().await?;
-                let n: i64 = sqlx::query_scalar(
-                    "INSERT INTO ticket_counter (day, n) VALUES (?, 1)
-                     ON CONFLICT (day) DO UPDATE SET n = n + 1 RETURNING n",
-                )
-                .bind(&new.day)
-                .fetch_one(&mut *tx)
-                .await?;
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
-                       state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts,
-                       assignee)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(ticket(&new.day, n))
-                .bind(&new.tracking_token)
-                .bind(&new.idempotency_key)
-                .bind(&new.channel)
-                .bind(&state)
-                .bind(now.version)
-                .bind(&now.category)
-                .bind(&urgency)
-                .bind(&new.grid)
-                .bind(new.pin.map(|p| p.0))
-                .bind(new.pin.map(|p| p.1))
-                .bind(at)
-                .bind(&intake)
-                .bind(&facts)
-                .bind(now.assignee.key())
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, 1, ?, ?, ?)")
-                    .bind(id)
-                    .bind(at)
-                    .bind(&new.actor)
-                    .bind(&submit)
-                    .execute(&mut *tx)
-                    .await?;
-                for e in later {
-                    sqlx::query("INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?, ?, ?, ?, ?)")
-                        .bind(id)
-                        .bind(e.seq)
-                        .bind(e.at)
-                        .bind(&e.actor)
-                        .bind(json(&e.action)?)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                (id, n)
             }
             Store::Postgres(p) => {
                 let mut tx = p.pool().begin().await?;

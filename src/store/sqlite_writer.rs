@@ -221,43 +221,97 @@ fn write_batch(
     Ok(results)
 }
 
+/// The day's next ticket number.
+const NEXT_TICKET: &str = "INSERT INTO ticket_counter (day, n) VALUES (?1, 1)
+     ON CONFLICT (day) DO UPDATE SET n = n + 1 RETURNING n";
+/// The case row; answers its id.
+const INSERT_CASE: &str = "INSERT INTO case_record (ticket, tracking_token, idempotency_key,
+       channel, state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts,
+       assignee)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id";
+/// One event of the case.
+const INSERT_EVENT: &str =
+    "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// [`IntakeWriter::insert`] for an in-memory database, which lives in the pool's connections
+/// only: the same statements in one transaction of the pool.
+pub(super) async fn insert_through_pool(
+    pool: &sqlx::SqlitePool,
+    c: &CaseRows,
+) -> Result<Written, StoreError> {
+    let mut tx = pool.begin().await?;
+    let n: i64 = sqlx::query_scalar(NEXT_TICKET)
+        .bind(&c.day)
+        .fetch_one(&mut *tx)
+        .await?;
+    let id: Result<i64, sqlx::Error> = sqlx::query_scalar(INSERT_CASE)
+        .bind(super::cases::ticket(&c.day, n))
+        .bind(&c.tracking_token)
+        .bind(&c.idempotency_key)
+        .bind(&c.channel)
+        .bind(&c.state)
+        .bind(c.version)
+        .bind(&c.category)
+        .bind(&c.urgency)
+        .bind(&c.grid)
+        .bind(c.pin.map(|p| p.0))
+        .bind(c.pin.map(|p| p.1))
+        .bind(c.submitted_at)
+        .bind(&c.intake)
+        .bind(&c.facts)
+        .bind(&c.assignee)
+        .fetch_one(&mut *tx)
+        .await;
+    let id = match id {
+        Ok(id) => id,
+        // The transaction is rolled back as it is dropped.
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            return Ok(Written::DuplicateKey);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for (seq, at, actor, action) in &c.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(id)
+            .bind(seq)
+            .bind(at)
+            .bind(actor)
+            .bind(action)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Written::Inserted { id, n })
+}
+
 fn insert_one(conn: &Connection, c: &CaseRows) -> Result<Written, rusqlite::Error> {
     let n: i64 = conn
-        .prepare_cached(
-            "INSERT INTO ticket_counter (day, n) VALUES (?1, 1)
-             ON CONFLICT (day) DO UPDATE SET n = n + 1 RETURNING n",
-        )?
+        .prepare_cached(NEXT_TICKET)?
         .query_row(params![c.day], |r| r.get(0))?;
-    let id: i64 = conn
-        .prepare_cached(
-            "INSERT INTO case_record (ticket, tracking_token, idempotency_key, channel,
-               state, version, category, urgency, grid, lon, lat, submitted_at, intake, facts,
-               assignee)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
-        )?
-        .query_row(
-            params![
-                super::cases::ticket(&c.day, n),
-                c.tracking_token,
-                c.idempotency_key,
-                c.channel,
-                c.state,
-                c.version,
-                c.category,
-                c.urgency,
-                c.grid,
-                c.pin.map(|p| p.0),
-                c.pin.map(|p| p.1),
-                c.submitted_at,
-                c.intake,
-                c.facts,
-                c.assignee,
-            ],
-            |r| r.get(0),
-        )?;
-    let mut event = conn.prepare_cached(
-        "INSERT INTO case_event (case_id, seq, at, actor, action) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let id: i64 = conn.prepare_cached(INSERT_CASE)?.query_row(
+        params![
+            super::cases::ticket(&c.day, n),
+            c.tracking_token,
+            c.idempotency_key,
+            c.channel,
+            c.state,
+            c.version,
+            c.category,
+            c.urgency,
+            c.grid,
+            c.pin.map(|p| p.0),
+            c.pin.map(|p| p.1),
+            c.submitted_at,
+            c.intake,
+            c.facts,
+            c.assignee,
+        ],
+        |r| r.get(0),
     )?;
+    let mut event = conn.prepare_cached(INSERT_EVENT)?;
     for (seq, at, actor, action) in &c.events {
         event.execute(params![id, seq, at, actor, action])?;
     }

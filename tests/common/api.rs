@@ -221,3 +221,16 @@ pub async fn call_as(
     let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, v)
 }
+
+/// The `id`s of an array of objects (a page of cases, an audit's sample), sorted.
+#[allow(dead_code, reason = "not every test binary lists cases")]
+pub fn sorted_ids(items: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = items
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|c| c["id"].as_i64().expect("an id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}

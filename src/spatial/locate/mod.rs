@@ -291,7 +291,11 @@ impl Locator {
                 // Non-finite points sort anywhere (saturating casts); `locate` answers None.
                 let cx = ((p.x - x0) * sx) as u32;
                 let cy = ((p.y - y0) * sy) as u32;
-                (spread(cx) | (spread(cy) << 1), i as u32)
+                (
+                    crate::spatial::rings::morton_spread(cx)
+                        | (crate::spatial::rings::morton_spread(cy) << 1),
+                    i as u32,
+                )
             })
             .collect();
         crate::spatial::rings::radix_sort(&mut order);
@@ -522,15 +526,6 @@ fn flatten(
             Some(a) => coords.push(a),
         }
     }
-}
-
-/// The low 16 bits of `v` spread to the even bits of the result (for Morton codes).
-fn spread(v: u32) -> u32 {
-    let mut x = v & 0xffff;
-    x = (x | (x << 8)) & 0x00ff_00ff;
-    x = (x | (x << 4)) & 0x0f0f_0f0f;
-    x = (x | (x << 2)) & 0x3333_3333;
-    (x | (x << 1)) & 0x5555_5555
 }
 
 #[cfg(test)]
