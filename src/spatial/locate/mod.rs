@@ -81,10 +81,8 @@ pub struct Locator {
     tree: PackedRTree,
     /// Uniform cells in front of `tree`, listing the leaf slots that meet each cell.
     cells: Option<Cells>,
-    /// Leaf slot `s` of `tree` is grid `leaf_grids[s]`...
-    leaf_grids: Vec<usize>,
-    /// ... whose vertex chain is `coords[leaf_chains[s]..leaf_chains[s + 1]]`.
-    leaf_chains: Vec<usize>,
+    /// Per leaf slot of `tree`, what a point query reads about that candidate.
+    leaves: Vec<Leaf>,
     /// Envelope index for nearest-grid search.
     nearest: RTree<Entry>,
     /// Per input polygon, in input order.
@@ -95,12 +93,52 @@ pub struct Locator {
     rings: Vec<Range<usize>>,
 }
 
+/// What a point query reads about one candidate grid, in half a cache line: its box (the same
+/// `f32` box, from the same origin, as the tree's leaf level holds), its vertex chain and its
+/// index. The tree's nodes hold each coordinate in a separate cache line; a query that comes
+/// from a cell reads this instead.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Leaf {
+    /// `[min_x, min_y, max_x, max_y]` as `f32` offsets from `PackedRTree::origin`, rounded
+    /// outwards.
+    bbox: [f32; 4],
+    /// The grid's vertex chain is `coords[chain_start..chain_start + chain_len]`.
+    chain_start: usize,
+    chain_len: u32,
+    /// Index of the grid in the input.
+    grid: u32,
+}
+
+impl Leaf {
+    /// A slot that no point is in.
+    const EMPTY: Leaf = Leaf {
+        bbox: [
+            f32::INFINITY,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ],
+        chain_start: 0,
+        chain_len: 0,
+        grid: u32::MAX,
+    };
+
+    /// Whether the box contains `q` (offsets from the tree's origin, as `f32`).
+    #[inline]
+    fn contains(&self, q: [f32; 2]) -> bool {
+        let b = &self.bbox;
+        (q[0] >= b[0]) & (q[0] <= b[2]) & (q[1] >= b[1]) & (q[1] <= b[3])
+    }
+}
+
 /// What is kept per input polygon.
 struct Grid {
     /// Range into `Locator::rings`; empty for a polygon that is not indexed.
     rings: Range<usize>,
     /// Edge index for grids with more than [`BANDED_MIN_EDGES`] edges.
-    bands: Option<Bands>,
+    /// Boxed: most grids have none, and a bare `Option<Bands>` would cost every grid 64 bytes.
+    bands: Option<Box<Bands>>,
 }
 
 /// An `rstar` leaf: a grid's envelope and index.
@@ -141,15 +179,14 @@ impl Locator {
             .grids
             .iter()
             .filter_map(|g| g.bands.as_ref())
-            .map(|b| vec(&b.starts) + vec(&b.edges))
+            .map(|b| size_of::<Bands>() + vec(&b.starts) + vec(&b.edges))
             .sum();
         let entries = self.nearest.size();
         let nearest = entries * size_of::<Entry>() + entries.div_ceil(6) * 64;
         vec(&self.tree.nodes)
             + self.cells.as_ref().map_or(0, Cells::heap_bytes)
             + vec(&self.tree.level_starts)
-            + vec(&self.leaf_grids)
-            + vec(&self.leaf_chains)
+            + vec(&self.leaves)
             + vec(&self.grids)
             + vec(&self.coords)
             + vec(&self.rings)
@@ -181,20 +218,35 @@ impl Locator {
             .collect();
         let mut coords = Vec::new();
         let mut rings = Vec::new();
-        let mut leaf_grids = Vec::with_capacity(boxes.len());
-        let mut leaf_chains = Vec::with_capacity(boxes.len() + 1);
-        leaf_chains.push(0);
-        for &(_, index) in &boxes {
-            let (Some(polygon), Some(grid)) = (polygons.get(index), grids.get_mut(index)) else {
+        let leaf_boxes: Vec<[f64; 4]> = boxes.iter().map(|(b, _)| *b).collect();
+        let tree = PackedRTree::new(&leaf_boxes);
+        let mut leaves = Vec::with_capacity(boxes.len());
+        for &(b, index) in &boxes {
+            // Slot `s` of `leaves` must be slot `s` of the tree: a grid that cannot be indexed
+            // keeps its slot with an empty box.
+            let (Some(polygon), Some(grid), Ok(grid_u32)) = (
+                polygons.get(index),
+                grids.get_mut(index),
+                u32::try_from(index),
+            ) else {
+                leaves.push(Leaf::EMPTY);
                 continue;
             };
             let first_ring = rings.len();
             let start = coords.len();
             flatten(polygon, &mut coords, &mut rings);
             grid.rings = first_ring..rings.len();
-            grid.bands = Bands::build(&coords[start..]);
-            leaf_grids.push(index);
-            leaf_chains.push(coords.len());
+            grid.bands = Bands::build(&coords[start..]).map(Box::new);
+            leaves.push(match u32::try_from(coords.len() - start) {
+                Ok(chain_len) => Leaf {
+                    bbox: tree.f32_box(&b),
+                    chain_start: start,
+                    chain_len,
+                    grid: grid_u32,
+                },
+                // Over four billion vertices in one grid.
+                Err(_) => Leaf::EMPTY,
+            });
         }
         let entries = boxes
             .iter()
@@ -203,12 +255,10 @@ impl Locator {
                 index,
             })
             .collect();
-        let boxes: Vec<[f64; 4]> = boxes.iter().map(|(b, _)| *b).collect();
         Locator {
-            tree: PackedRTree::new(&boxes),
-            cells: Cells::build(&boxes),
-            leaf_grids,
-            leaf_chains,
+            tree,
+            cells: Cells::build(&leaf_boxes),
+            leaves,
             nearest: RTree::bulk_load(entries),
             grids,
             coords,
@@ -248,7 +298,7 @@ impl Locator {
         let mut found = None;
         self.search(p, |slot| {
             if self.leaf_contains(slot, p) {
-                found = self.leaf_grids.get(slot).copied();
+                found = self.leaves.get(slot).map(|l| l.grid as usize);
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -257,7 +307,7 @@ impl Locator {
         if found.is_none() {
             // Rare: outside every grid, or on the coverage's own east/north edge.
             self.search(p, |slot| {
-                if let Some(&g) = self.leaf_grids.get(slot)
+                if let Some(g) = self.leaves.get(slot).map(|l| l.grid as usize)
                     && found.is_none_or(|f| g < f)
                     && self.on_boundary(g, p)
                 {
@@ -299,9 +349,25 @@ impl Locator {
             })
             .collect();
         crate::spatial::rings::radix_sort(&mut order);
+        // In Z-order the points and answers are read and written at scattered places. Gathering
+        // a run of points first (independent loads the processor overlaps) and scattering its
+        // answers after, instead of one load per locate, keeps those misses off the locate path.
+        const RUN: usize = 64;
         let mut out = vec![None; points.len()];
-        for (_, i) in order {
-            out[i as usize] = self.locate(points[i as usize]);
+        let mut run_points = [Coord { x: 0.0, y: 0.0 }; RUN];
+        let mut run_answers = [None; RUN];
+        for run in order.chunks(RUN) {
+            for (slot, &(_, i)) in run_points.iter_mut().zip(run) {
+                *slot = points.get(i as usize).copied().unwrap_or(*slot);
+            }
+            for (answer, &p) in run_answers.iter_mut().zip(&run_points[..run.len()]) {
+                *answer = self.locate(p);
+            }
+            for (&(_, i), &answer) in run.iter().zip(&run_answers) {
+                if let Some(o) = out.get_mut(i as usize) {
+                    *o = answer;
+                }
+            }
         }
         out
     }
@@ -313,9 +379,12 @@ impl Locator {
         if let Some(cells) = &self.cells {
             let slots = cells.candidates(p);
             if slots.len() <= MAX_CELL_SLOTS {
+                let q = self.tree.offset(p);
                 for &slot in slots {
                     let slot = slot as usize;
-                    if self.tree.leaf_contains_point(slot, p) && visit(slot).is_break() {
+                    if self.leaves.get(slot).is_some_and(|l| l.contains(q))
+                        && visit(slot).is_break()
+                    {
                         return;
                     }
                 }
@@ -410,21 +479,19 @@ impl Locator {
     /// Whether the grid in leaf slot `slot` owns `p` under the half-open rule.
     #[inline]
     fn leaf_contains(&self, slot: usize, p: Coord<f64>) -> bool {
-        let (Some(&start), Some(&end)) =
-            (self.leaf_chains.get(slot), self.leaf_chains.get(slot + 1))
-        else {
+        let Some(leaf) = self.leaves.get(slot) else {
             return false;
         };
-        let Some(chain) = self.coords.get(start..end) else {
+        let start = leaf.chain_start;
+        let Some(chain) = self.coords.get(start..start + leaf.chain_len as usize) else {
             return false;
         };
         if chain.len() <= BANDED_MIN_EDGES + 1 {
             return chain_contains(chain, p);
         }
         let bands = self
-            .leaf_grids
-            .get(slot)
-            .and_then(|&i| self.grids.get(i))
+            .grids
+            .get(leaf.grid as usize)
             .and_then(|g| g.bands.as_ref());
         match bands {
             Some(bands) => bands.contains(p),
@@ -464,7 +531,7 @@ impl fmt::Debug for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Locator")
             .field("grids", &self.grids.len())
-            .field("indexed", &self.leaf_grids.len())
+            .field("indexed", &self.leaves.len())
             .field("vertices", &self.coords.len())
             .finish_non_exhaustive()
     }

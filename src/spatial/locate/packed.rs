@@ -157,10 +157,8 @@ impl PackedRTree {
                     max_y: [f32::NEG_INFINITY; NODE_SIZE],
                 };
                 for (k, b) in boxes.iter().enumerate() {
-                    node.min_x[k] = round_down(b[0] - origin[0]);
-                    node.min_y[k] = round_down(b[1] - origin[1]);
-                    node.max_x[k] = round_up(b[2] - origin[0]);
-                    node.max_y[k] = round_up(b[3] - origin[1]);
+                    [node.min_x[k], node.min_y[k], node.max_x[k], node.max_y[k]] =
+                        outward(origin, b);
                 }
                 nodes.push(node);
             }
@@ -175,23 +173,21 @@ impl PackedRTree {
     /// Calls `visit` with the leaf slot of every box that may contain `p`, until it breaks.
     pub(super) fn search(&self, p: Coord<f64>, mut visit: impl FnMut(usize) -> ControlFlow<()>) {
         // Same monotone rounding as the boxes: p inside an f64 box stays inside its f32 box.
-        let q = [(p.x - self.origin[0]) as f32, (p.y - self.origin[1]) as f32];
+        let q = self.offset(p);
         let _ = self.search_node(0, 0, q, &mut visit);
     }
 
-    /// Whether leaf slot `slot`'s box contains `p` (the same `f32` test as [`search`](Self::search)).
+    /// `p` as the `f32` offset from the origin that [`search`](Self::search) tests against the
+    /// boxes.
     #[inline]
-    pub(super) fn leaf_contains_point(&self, slot: usize, p: Coord<f64>) -> bool {
-        let q = [(p.x - self.origin[0]) as f32, (p.y - self.origin[1]) as f32];
-        let Some(n) = self
-            .level_starts
-            .last()
-            .and_then(|&start| self.nodes.get(start + slot / NODE_SIZE))
-        else {
-            return false;
-        };
-        let k = slot % NODE_SIZE;
-        (q[0] >= n.min_x[k]) & (q[0] <= n.max_x[k]) & (q[1] >= n.min_y[k]) & (q[1] <= n.max_y[k])
+    pub(super) fn offset(&self, p: Coord<f64>) -> [f32; 2] {
+        [(p.x - self.origin[0]) as f32, (p.y - self.origin[1]) as f32]
+    }
+
+    /// An `f64` box `[min_x, min_y, max_x, max_y]` as the tree stores it: `f32` offsets from the
+    /// origin, rounded outwards.
+    pub(super) fn f32_box(&self, b: &[f64; 4]) -> [f32; 4] {
+        outward(self.origin, b)
     }
 
     pub(super) fn search_node(
@@ -221,6 +217,16 @@ impl PackedRTree {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Box `b` as `f32` offsets from `origin`, the lower bounds rounded down and the upper up.
+fn outward(origin: [f64; 2], b: &[f64; 4]) -> [f32; 4] {
+    [
+        round_down(b[0] - origin[0]),
+        round_down(b[1] - origin[1]),
+        round_up(b[2] - origin[0]),
+        round_up(b[3] - origin[1]),
+    ]
 }
 
 /// The largest `f32` not above `v`.
