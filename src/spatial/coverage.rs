@@ -166,20 +166,28 @@ pub struct CoverageReport {
     pub duplicate_keys: Vec<String>,
 }
 
-type EnvTree = RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>;
+/// Static index of grid envelopes: a packed Hilbert R-tree (`static_aabb2d_index`, a port of
+/// flatbush), built once per validation and asked for the neighbours of the few grids that need
+/// them. At 100,000 grids it builds in a fraction of the time of rstar's bulk load (which had
+/// become a fifth of a whole validation). Inclusive like rstar: boxes that only touch intersect.
+pub struct EnvTree(static_aabb2d_index::StaticAABB2DIndex<f64>);
 
-fn env_tree(envs: &[Rect<f64>]) -> EnvTree {
-    RTree::bulk_load(
-        envs.iter()
-            .enumerate()
-            .map(|(i, r)| {
-                GeomWithData::new(
-                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                    i as u32,
-                )
-            })
-            .collect(),
-    )
+impl EnvTree {
+    fn new(envs: &[Rect<f64>]) -> EnvTree {
+        let mut builder = static_aabb2d_index::StaticAABB2DIndexBuilder::new(envs.len());
+        for r in envs {
+            builder.add(r.min().x, r.min().y, r.max().x, r.max().y);
+        }
+        // Building fails only when fewer or more boxes were added than announced, or when a
+        // coordinate does not convert to f64: neither can happen here.
+        EnvTree(builder.build().expect("one box per grid, in f64"))
+    }
+
+    /// Grids whose envelopes meet `r` (touching included), in no particular order.
+    fn intersecting(&self, r: &Rect<f64>) -> impl Iterator<Item = usize> + '_ {
+        self.0
+            .query_iter(r.min().x, r.min().y, r.max().x, r.max().y)
+    }
 }
 
 fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
@@ -204,15 +212,16 @@ pub fn validate_coverage_with(
     let invalid_geometry: Vec<InvalidGeometry> = layer
         .grids
         .par_iter()
-        .flat_map_iter(|g| {
-            validity::check(&g.geometry)
-                .into_iter()
-                .map(|p| InvalidGeometry {
-                    grid: g.key.clone(),
-                    index: g.index,
-                    reason: p.reason,
-                    location: [p.location.x, p.location.y],
-                })
+        .map_init(validity::CheckScratch::default, |scratch, g| {
+            (g, validity::check_with(&g.geometry, scratch))
+        })
+        .flat_map_iter(|(g, problems)| {
+            problems.into_iter().map(|p| InvalidGeometry {
+                grid: g.key.clone(),
+                index: g.index,
+                reason: p.reason,
+                location: [p.location.x, p.location.y],
+            })
         })
         .collect();
 
@@ -361,7 +370,7 @@ pub struct EdgeCheck {
 /// Runs the JTS-compatible edge check on flattened rings.
 pub fn check_edges(flat: &FlatRings) -> EdgeCheck {
     let m = match_segments(flat);
-    let tree = env_tree(&flat.grid_env);
+    let tree = EnvTree::new(&flat.grid_env);
     let targets: Vec<usize> = (0..flat.grids())
         .filter(|&g| {
             flat.rings_of(g)
@@ -394,11 +403,7 @@ fn invalid_segments_of(
     t: usize,
 ) -> Vec<usize> {
     let env = flat.grid_env[t];
-    let neighbours: Vec<usize> = tree
-        .locate_in_envelope_intersecting(&aabb(&env))
-        .map(|e| e.data as usize)
-        .filter(|&n| n != t)
-        .collect();
+    let neighbours: Vec<usize> = tree.intersecting(&env).filter(|&n| n != t).collect();
     let mut bad: Vec<usize> = Vec::new();
     let mut unknown: Vec<usize> = Vec::new();
     for r in flat.rings_of(t) {
@@ -638,8 +643,7 @@ fn find_overlaps(
     let mut found: Vec<(usize, usize, MultiPolygon<f64>, f64)> = faulty_ids
         .par_iter()
         .flat_map_iter(|&a| {
-            tree.locate_in_envelope_intersecting(&aabb(&flat.grid_env[a]))
-                .map(|e| e.data as usize)
+            tree.intersecting(&flat.grid_env[a])
                 // A faulty grid may overlap a neighbour whose own edges all match (JTS flags
                 // only the intruder), so pair faulty grids with every neighbour, once.
                 .filter(move |&b| b != a && (b > a || !faulty[b]))
@@ -755,13 +759,18 @@ fn touching(geoms: &[&MultiPolygon<f64>], tree: &EnvTree, p: &Polygon<f64>) -> V
             .collect()
     };
     let gap_edges: RTree<Line<f64>> = RTree::bulk_load(lines(p));
-    let env = AABB::from_corners(
-        [r.min().x - eps, r.min().y - eps],
-        [r.max().x + eps, r.max().y + eps],
+    let env = Rect::new(
+        Coord {
+            x: r.min().x - eps,
+            y: r.min().y - eps,
+        },
+        Coord {
+            x: r.max().x + eps,
+            y: r.max().y + eps,
+        },
     );
     let mut out: Vec<usize> = tree
-        .locate_in_envelope_intersecting(&env)
-        .map(|e| e.data as usize)
+        .intersecting(&env)
         .filter(|&g| {
             geoms[g].0.iter().flat_map(lines).any(|s| {
                 let se = flat_env(std::slice::from_ref(&s), eps);

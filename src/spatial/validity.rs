@@ -103,13 +103,24 @@ pub fn intersection_point(
     }
 }
 
+#[derive(Clone, Copy)]
 struct Seg {
+    /// The sweep's sort key, `min(a.x, b.x)`.
+    x0: f64,
     poly: usize,
     ring: usize,
     i: usize,
     n: usize,
     a: Coord<f64>,
     b: Coord<f64>,
+}
+
+/// Working memory for [`check_with`], reused from one grid to the next so that checking a
+/// large layer does not allocate per grid.
+#[derive(Default)]
+pub struct CheckScratch {
+    segs: Vec<Seg>,
+    pts: Vec<Coord<f64>>,
 }
 
 /// Whether two consecutive segments of a ring can share more than their common vertex: only
@@ -153,10 +164,15 @@ fn ring_name(poly: usize, ring: usize, multi: bool) -> String {
 
 /// Checks a grid's geometry; an empty vector means valid.
 pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
+    check_with(mp, &mut CheckScratch::default())
+}
+
+/// [`check`] with working memory that the caller keeps across grids.
+pub fn check_with(mp: &MultiPolygon<f64>, scratch: &mut CheckScratch) -> Vec<Problem> {
     let mut out = Vec::new();
     let multi = mp.0.len() > 1;
-    let mut segs = Vec::new();
-    let mut pts: Vec<Coord<f64>> = Vec::new();
+    let CheckScratch { segs, pts } = scratch;
+    segs.clear();
     for (pi, poly) in mp.0.iter().enumerate() {
         for (ri, ring) in std::iter::once(poly.exterior())
             .chain(poly.interiors())
@@ -174,7 +190,7 @@ pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
                 });
                 continue;
             }
-            if signed_area(&pts) == 0.0 && all_collinear(&pts) {
+            if signed_area(pts) == 0.0 && all_collinear(pts) {
                 out.push(Problem {
                     reason: format!("{name} has zero area"),
                     location: start,
@@ -184,6 +200,7 @@ pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
             let n = pts.len() - 1;
             for i in 0..n {
                 segs.push(Seg {
+                    x0: pts[i].x.min(pts[i + 1].x),
                     poly: pi,
                     ring: ri,
                     i,
@@ -197,15 +214,10 @@ pub fn check(mp: &MultiPolygon<f64>) -> Vec<Problem> {
     if !out.is_empty() {
         return out;
     }
-    // Sweep along x: segments ordered by their least x (ties in ring order, as a stable sort
-    // would leave them), each compared with the following ones until they start beyond its
-    // greatest x, and only where their y ranges meet too.
-    segs.sort_unstable_by(|s, t| {
-        s.a.x
-            .min(s.b.x)
-            .total_cmp(&t.a.x.min(t.b.x))
-            .then((s.poly, s.ring, s.i).cmp(&(t.poly, t.ring, t.i)))
-    });
+    // Sweep along x: segments ordered by their least x (ties in ring order: they were pushed
+    // in ring order and the sort is stable), each compared with the following ones until they
+    // start beyond its greatest x, and only where their y ranges meet too.
+    segs.sort_by(|s, t| s.x0.total_cmp(&t.x0));
     let mut seen = std::collections::HashSet::new();
     'outer: for (k, s) in segs.iter().enumerate() {
         let [_, maxx, miny, maxy] = seg_box(s);
@@ -366,6 +378,27 @@ mod tests {
             &[&[(1., 1.), (1., 2.), (2., 2.), (2., 1.), (1., 1.)]],
         );
         assert!(check(&p).is_empty());
+    }
+
+    #[test]
+    fn reused_scratch_gives_the_answers_of_a_fresh_one() {
+        // A grid's leftover segments or points must never leak into the next grid's check.
+        let grids = [
+            poly(&[(0., 0.), (2., 2.), (2., 0.), (0., 2.), (0., 0.)], &[]),
+            poly(&[(0., 0.), (4., 0.), (4., 4.), (0., 4.), (0., 0.)], &[]),
+            poly(&[(5., 5.), (6., 5.), (6., 5.), (5., 5.)], &[]),
+            poly(
+                &[(0., 0.), (4., 0.), (4., 4.), (0., 4.), (0., 0.)],
+                &[&[(1., 1.), (3., 3.), (3., 1.), (1., 3.), (1., 1.)]],
+            ),
+            poly(&[(10., 10.), (11., 10.), (11., 11.), (10., 10.)], &[]),
+        ];
+        let mut scratch = CheckScratch::default();
+        for g in grids.iter().chain(grids.iter().rev()) {
+            assert_eq!(check_with(g, &mut scratch), check(g));
+        }
+        assert!(check(&grids[1]).is_empty() && check(&grids[4]).is_empty());
+        assert!(!check(&grids[0]).is_empty() && !check(&grids[3]).is_empty());
     }
 
     #[test]
