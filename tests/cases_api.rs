@@ -1854,6 +1854,83 @@ async fn open311_requests_filter_by_window_dates_ids_and_status() {
     }
 }
 
+/// Two districts on one PostgreSQL database (a province before it is distributed): every read
+/// keeps to the connection's district, so neither process sees the other's layers, published
+/// layer, cases, timelines or contact reads, even by id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
+    use tessera::store::cases::CaseFilter;
+    let Some(admin) = common::postgres_admin_url("two_districts_on_one_postgres_database") else {
+        return;
+    };
+    let url = common::fresh_pg_database(&admin).await;
+    let open = |district: &'static str| {
+        let url = url.clone();
+        async move {
+            tessera::store::Store::open_district(
+                Some(&url),
+                std::path::Path::new("unused"),
+                district,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let zhangdian = open("370303").await;
+    tessera::demo::seed::seed_if_empty(
+        &zhangdian,
+        &tessera::demo::seed::SeedSource::dir(&common::api::seed_dir()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let state = AppState::load(zhangdian.clone()).await.unwrap();
+    common::api::add_test_keys(&state).await;
+    let (status, case) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "citizen", "category": "C01", "description": "bags by the gate",
+               "lon": 118.05, "lat": 36.80}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    let every = CaseFilter {
+        limit: 100,
+        ..CaseFilter::default()
+    };
+    zhangdian
+        .record_contact_read(1, "tester", "supervisor", id)
+        .await
+        .unwrap();
+
+    let zichuan = open("370302").await;
+    assert!(zichuan.layers().await.unwrap().is_empty());
+    assert!(zichuan.publishes().await.unwrap().is_empty());
+    let layer = zhangdian.layers().await.unwrap()[0].id;
+    assert!(zichuan.layer(layer).await.unwrap().is_none());
+    assert!(zichuan.layer_grids(layer).await.unwrap().grids.is_empty());
+    assert!(zichuan.case(id).await.unwrap().is_none());
+    assert!(zichuan.case_events(id).await.unwrap().is_empty());
+    assert!(zichuan.cases(&every).await.unwrap().is_empty());
+    assert_eq!(zichuan.count_cases(&every).await.unwrap(), 0);
+    assert!(zichuan.contact_reads(id).await.unwrap().is_empty());
+    assert!(
+        zichuan
+            .contact_reads_between(0, i64::MAX, 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The district that owns them still sees all of it.
+    assert!(!zhangdian.layer_grids(layer).await.unwrap().grids.is_empty());
+    assert_eq!(zhangdian.publishes().await.unwrap().len(), 1);
+    assert_eq!(zhangdian.case(id).await.unwrap().unwrap().id, id);
+    assert!(!zhangdian.case_events(id).await.unwrap().is_empty());
+    assert_eq!(zhangdian.count_cases(&every).await.unwrap(), 1);
+    assert_eq!(zhangdian.contact_reads(id).await.unwrap().len(), 1);
+}
+
 /// The PostGIS schema is ready to be distributed by district (docs/scale-out.md): a database
 /// opened for district 370302 stores that code on every row of the distributed tables, every
 /// primary key of those tables leads with it, and a malformed district is refused up front.

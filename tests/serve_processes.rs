@@ -158,13 +158,26 @@ fn exchange(
 ) -> std::io::Result<(u16, String, Value)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    write!(
-        s,
+    let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    )?;
+    );
+    // Written from another thread while this one reads, as a browser does: a server may answer
+    // an oversized body from its headers (413) and close before the body is all sent, and the
+    // writer's broken pipe must not hide that answer.
+    let mut w = s.try_clone()?;
+    let writer = std::thread::spawn(move || {
+        let _ = w.write_all(request.as_bytes());
+    });
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf)?;
+    let read = s.read_to_end(&mut buf);
+    let _ = writer.join();
+    match read {
+        Ok(_) => {}
+        // The close after an early answer can reach us as a reset once the answer is read.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !buf.is_empty() => {}
+        Err(e) => return Err(e),
+    }
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text
         .split_once("\r\n\r\n")

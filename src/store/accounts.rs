@@ -1,6 +1,7 @@
 //! Accounts, sessions, API keys and the log of contact reads, on both backends. Secrets arrive
 //! already hashed ([`crate::auth::secret`]); nothing here sees a password or a token.
 
+use super::postgres::in_district;
 use super::{Store, StoreError};
 use crate::auth::{Role, Scope};
 use serde::Serialize;
@@ -164,19 +165,25 @@ row_get!(sqlx::postgres::PgRow);
 /// read) on whichever backend `$store` is, binding `$binds`, and applies `$then` to the
 /// query's future (e.g. `fetch_optional`).
 macro_rules! on_both {
-    ($store:expr, $sql:expr, [$($b:expr),*], |$q:ident, $pool:ident| $then:expr) => {
+    // (SQLite text, PostgreSQL text): on PostgreSQL, reads of a distributed table also keep to
+    // the connection's district. This arm comes first: the other one rewrites to it.
+    ($store:expr, ($sqlite:expr, $pg:expr), [$($b:expr),*], |$q:ident, $pool:ident| $then:expr) => {
         match $store {
             Store::Sqlite(s) => {
                 let $pool = s.pool();
-                let $q = sqlx::query($sql)$(.bind($b))*;
+                let $q = sqlx::query($sqlite)$(.bind($b))*;
                 $then
             }
             Store::Postgres(p) => {
                 let $pool = p.pool();
-                let $q = sqlx::query($sql)$(.bind($b))*;
+                let $q = sqlx::query($pg)$(.bind($b))*;
                 $then
             }
         }
+    };
+    // One statement text for both backends.
+    ($store:expr, $sql:expr, [$($b:expr),*], |$q:ident, $pool:ident| $then:expr) => {
+        on_both!($store, ($sql, $sql), [$($b),*], |$q, $pool| $then)
     };
 }
 
@@ -420,22 +427,41 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<ContactRead>, StoreError> {
-        let sql = "SELECT at, actor, role, case_id FROM contact_read
-                   WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3 OFFSET $4";
-        on_both!(self, sql, [from, to, limit, offset], |q, pool| {
-            q.fetch_all(pool)
-                .await?
-                .iter()
-                .map(row_contact_read)
-                .collect()
-        })
+        let sql = (
+            "SELECT at, actor, role, case_id FROM contact_read
+             WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3 OFFSET $4",
+            concat!(
+                "SELECT at, actor, role, case_id FROM contact_read
+                 WHERE at >= $1 AND at < $2 AND ",
+                in_district!(),
+                " ORDER BY id LIMIT $3 OFFSET $4"
+            ),
+        );
+        on_both!(
+            self,
+            (sql.0, sql.1),
+            [from, to, limit, offset],
+            |q, pool| {
+                q.fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(row_contact_read)
+                    .collect()
+            }
+        )
     }
 
     /// Every recorded read of case `case_id`'s contact details, oldest first.
     pub async fn contact_reads(&self, case_id: i64) -> Result<Vec<ContactRead>, StoreError> {
-        let sql =
-            "SELECT at, actor, role, case_id FROM contact_read WHERE case_id = $1 ORDER BY id";
-        on_both!(self, sql, [case_id], |q, pool| {
+        let sql = (
+            "SELECT at, actor, role, case_id FROM contact_read WHERE case_id = $1 ORDER BY id",
+            concat!(
+                "SELECT at, actor, role, case_id FROM contact_read WHERE case_id = $1 AND ",
+                in_district!(),
+                " ORDER BY id"
+            ),
+        );
+        on_both!(self, (sql.0, sql.1), [case_id], |q, pool| {
             q.fetch_all(pool)
                 .await?
                 .iter()

@@ -1,5 +1,6 @@
 //! Sampling audits on both backends: the drawn sample and the appended review results.
 
+use super::postgres::in_district;
 use super::{Store, StoreError};
 use serde::Serialize;
 use sqlx::Row;
@@ -123,8 +124,15 @@ impl Store {
             ),
             Store::Postgres(p) => load!(
                 p.pool(),
-                "SELECT id, created_at, created_by, period_from, period_to, rate, seed, sample::text AS sample FROM audit WHERE id = $1",
-                "SELECT case_id, at, by, outcome, note FROM audit_result WHERE audit_id = $1 ORDER BY at, case_id"
+                concat!(
+                    "SELECT id, created_at, created_by, period_from, period_to, rate, seed, sample::text AS sample FROM audit WHERE id = $1 AND ",
+                    in_district!()
+                ),
+                concat!(
+                    "SELECT case_id, at, by, outcome, note FROM audit_result WHERE audit_id = $1 AND ",
+                    in_district!(),
+                    " ORDER BY at, case_id"
+                )
             ),
         }
     }

@@ -4,6 +4,7 @@
 //! finds the first case); an action names the version it was decided on, and loses with
 //! [`CaseWrite::Conflict`] when another action got there first.
 
+use super::postgres::in_district;
 use super::sqlite_writer::{CaseRows, Written};
 use super::{Store, StoreError};
 use crate::cases::lifecycle::{Action, CaseFacts};
@@ -342,7 +343,7 @@ impl Store {
                     .transpose()
             }
             Store::Postgres(p) => {
-                let sql = format!("{SELECT_PG} WHERE {column} = $1");
+                let sql = format!("{SELECT_PG} WHERE {column} = $1 AND {}", in_district!());
                 let q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 let q = match value {
                     CaseKey::Id(i) => q.bind(i),
@@ -385,7 +386,7 @@ impl Store {
                     .collect::<Result<Vec<(i64, i64, String, String)>, StoreError>>()?
             }
             Store::Postgres(p) => {
-                sqlx::query("SELECT seq, at, actor, action::text AS action FROM case_event WHERE case_id = $1 ORDER BY seq")
+                sqlx::query(concat!("SELECT seq, at, actor, action::text AS action FROM case_event WHERE case_id = $1 AND ", in_district!(), " ORDER BY seq"))
                     .bind(id)
                     .fetch_all(p.pool())
                     .await?
@@ -485,11 +486,12 @@ impl Store {
             }
             Store::Postgres(p) => {
                 let mut tx = p.pool().begin().await?;
-                let n = sqlx::query(
+                let n = sqlx::query(concat!(
                     "UPDATE case_record SET state = $1, version = $2, urgency = $3, category = $4, facts = $5::jsonb, grid = $8,
                        assignee = $9
-                     WHERE id = $6 AND version = $7",
-                )
+                     WHERE id = $6 AND version = $7 AND ",
+                    in_district!()
+                ))
                 .bind(&state)
                 .bind(facts.version)
                 .bind(&urgency)
@@ -615,6 +617,9 @@ fn case_conditions(f: &CaseFilter, pg: bool) -> (String, Vec<Bind>) {
             .collect();
         format!("{col} IN ({})", marks.join(", "))
     };
+    if pg {
+        conds.push(in_district!().to_string());
+    }
     if !f.states.is_empty() {
         let states: Vec<String> = f.states.iter().map(|s| s.as_str().to_string()).collect();
         conds.push(one_of(&mut binds, "state", &states));

@@ -17,6 +17,21 @@ pub const REFERENCE_CHANNEL: &str = "tessera_reference";
 /// The channel case changes are announced on (payload: the change as JSON).
 pub const CASE_CHANNEL: &str = "tessera_case";
 
+/// The condition that keeps a statement to the connection's own district: every connection
+/// sets `tessera.district` (see [`PgStore::open`]), and every distributed table has the column
+/// (migration 0007). With it a database shared by several districts shows each process only its
+/// own rows, and on Citus the statement goes to the one shard group holding the district
+/// (docs/scale-out.md).
+macro_rules! in_district {
+    () => {
+        "district = current_setting('tessera.district')"
+    };
+    ($alias:literal) => {
+        concat!($alias, ".district = current_setting('tessera.district')")
+    };
+}
+pub(super) use in_district;
+
 /// Advisory lock key serializing database set-up between processes ("tessera" in ASCII).
 const SETUP_LOCK: i64 = 0x0074_6573_7365_7261;
 
@@ -143,16 +158,20 @@ impl PgStore {
         layer_id: i64,
         tile: crate::spatial::tile::TileId,
     ) -> Result<Vec<u8>, StoreError> {
-        const SQL: &str = "SELECT COALESCE((SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM ( \
+        const SQL: &str = concat!(
+            "SELECT COALESCE((SELECT ST_AsMVT(q, 'grids', 4096, 'geom') FROM ( \
             SELECT ST_AsMVTGeom(ST_Transform(g.geometry, 3857), ST_TileEnvelope($2, $3, $4), 4096, 64, true) AS geom, \
                    g.key AS code, \
                    CASE WHEN jsonb_typeof(g.properties->'name') = 'string' THEN g.properties->>'name' END AS name, \
                    CASE WHEN jsonb_typeof(g.properties->'street') = 'string' THEN g.properties->>'street' END AS street, \
                    CASE WHEN jsonb_typeof(g.properties->'community') = 'string' THEN g.properties->>'community' END AS community \
             FROM grid g \
-            WHERE g.layer_id = $1 \
+            WHERE g.layer_id = $1 AND ",
+            in_district!("g"),
+            " \
               AND g.geometry && ST_Transform(ST_TileEnvelope($2, $3, $4, margin => 64.0 / 4096), 4326) \
-            ORDER BY g.position) q WHERE q.geom IS NOT NULL), ''::bytea)";
+            ORDER BY g.position) q WHERE q.geom IS NOT NULL), ''::bytea)"
+        );
         Ok(sqlx::query_scalar(SQL)
             .bind(layer_id)
             .bind(i32::from(tile.z))
@@ -163,11 +182,13 @@ impl PgStore {
     }
 
     async fn published_id(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT layer_id FROM publish_event ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(concat!(
+            "SELECT layer_id FROM publish_event WHERE ",
+            in_district!(),
+            " ORDER BY id DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     fn meta(row: &sqlx::postgres::PgRow, published: Option<i64>) -> Result<LayerMeta, StoreError> {
@@ -238,9 +259,11 @@ impl PgStore {
 
     pub(super) async fn layers(&self) -> Result<Vec<LayerMeta>, StoreError> {
         let published = self.published_id().await?;
-        let rows = sqlx::query(
-            "SELECT id, name, created_at, created_by, grid_count, seamless FROM layer ORDER BY id DESC",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT id, name, created_at, created_by, grid_count, seamless FROM layer WHERE ",
+            in_district!(),
+            " ORDER BY id DESC"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Self::meta(r, published)).collect()
@@ -248,10 +271,11 @@ impl PgStore {
 
     pub(super) async fn layer(&self, id: i64) -> Result<Option<(LayerMeta, Value)>, StoreError> {
         let published = self.published_id().await?;
-        let Some(row) = sqlx::query(
+        let Some(row) = sqlx::query(concat!(
             "SELECT id, name, created_at, created_by, grid_count, seamless, report::text AS report
-             FROM layer WHERE id = $1",
-        )
+             FROM layer WHERE id = $1 AND ",
+            in_district!()
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -265,10 +289,12 @@ impl PgStore {
     }
 
     pub(super) async fn layer_grids(&self, id: i64) -> Result<GridLayer, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT key, properties::text AS properties, ST_AsGeoJSON(geometry, 17) AS geometry
-             FROM grid WHERE layer_id = $1 ORDER BY position",
-        )
+             FROM grid WHERE layer_id = $1 AND ",
+            in_district!(),
+            " ORDER BY position"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
@@ -325,10 +351,12 @@ impl PgStore {
     }
 
     pub(super) async fn publishes(&self) -> Result<Vec<PublishEvent>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(concat!(
             "SELECT id, layer_id, published_at, published_by, forced, reason FROM publish_event
-             ORDER BY id DESC",
-        )
+             WHERE ",
+            in_district!(),
+            " ORDER BY id DESC"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
