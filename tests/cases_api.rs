@@ -1929,6 +1929,18 @@ async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
     assert!(!zhangdian.case_events(id).await.unwrap().is_empty());
     assert_eq!(zhangdian.count_cases(&every).await.unwrap(), 1);
     assert_eq!(zhangdian.contact_reads(id).await.unwrap().len(), 1);
+
+    // Each district has its own escalation ticker turn; a second process of one district waits.
+    let zhangdian_turn = zhangdian.try_tick_lock().await.unwrap();
+    let zichuan_turn = zichuan.try_tick_lock().await.unwrap();
+    assert!(zhangdian_turn.is_some() && zichuan_turn.is_some());
+    let second = open("370303").await;
+    assert!(second.try_tick_lock().await.unwrap().is_none());
+    zhangdian_turn.unwrap().release().await;
+    let again = second.try_tick_lock().await.unwrap();
+    assert!(again.is_some(), "released turns can be taken");
+    again.unwrap().release().await;
+    zichuan_turn.unwrap().release().await;
 }
 
 /// The PostGIS schema is ready to be distributed by district (docs/scale-out.md): a database

@@ -690,7 +690,7 @@ impl TickLock {
     /// Gives the turn back.
     pub async fn release(self) {
         if let Some(mut c) = self.conn {
-            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            let _ = sqlx::query(TICK_UNLOCK_SQL)
                 .bind(TICK_LOCK)
                 .execute(&mut *c)
                 .await;
@@ -713,8 +713,14 @@ impl Store {
     }
 }
 
-/// Advisory lock key of the escalation ticker ("tickesc" in ASCII).
-const TICK_LOCK: i64 = 0x0074_6963_6b65_7363;
+/// Advisory lock class of the escalation ticker ("tick" in ASCII). The lock is taken with the
+/// two-key form, the second key being the connection's district, so each district sharing a
+/// database has its own ticker turn (docs/scale-out.md).
+const TICK_LOCK: i32 = 0x7469_636b;
+const TICK_LOCK_SQL: &str =
+    "SELECT pg_try_advisory_lock($1, current_setting('tessera.district')::integer)";
+const TICK_UNLOCK_SQL: &str =
+    "SELECT pg_advisory_unlock($1, current_setting('tessera.district')::integer)";
 
 impl Store {
     /// Takes the escalation ticker's turn, or `None` when another process has it.
@@ -723,7 +729,7 @@ impl Store {
             Store::Sqlite(_) => Ok(Some(TickLock { conn: None })),
             Store::Postgres(p) => {
                 let mut conn = p.pool().acquire().await?;
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                let got: bool = sqlx::query_scalar(TICK_LOCK_SQL)
                     .bind(TICK_LOCK)
                     .fetch_one(&mut *conn)
                     .await?;
