@@ -1854,6 +1854,28 @@ async fn open311_requests_filter_by_window_dates_ids_and_status() {
     }
 }
 
+/// Seeds the demo district into `store` and submits one citizen case through the API, near
+/// (118.05, 36.80); returns the case's id.
+async fn seed_and_submit_one_case(store: tessera::store::Store) -> i64 {
+    tessera::demo::seed::seed_if_empty(
+        &store,
+        &tessera::demo::seed::SeedSource::dir(&common::api::seed_dir()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let state = AppState::load(store).await.unwrap();
+    common::api::add_test_keys(&state).await;
+    let (status, case) = post(
+        &state,
+        "/api/v1/cases",
+        json!({"channel": "citizen", "category": "C01", "description": "bags by the gate",
+               "lon": 118.05, "lat": 36.80}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    case["id"].as_i64().unwrap()
+}
+
 /// Two districts on one PostgreSQL database (a province before it is distributed): every read
 /// keeps to the connection's district, so neither process sees the other's layers, published
 /// layer, cases, timelines or contact reads, even by id.
@@ -1877,23 +1899,7 @@ async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
         }
     };
     let zhangdian = open("370303").await;
-    tessera::demo::seed::seed_if_empty(
-        &zhangdian,
-        &tessera::demo::seed::SeedSource::dir(&common::api::seed_dir()).unwrap(),
-    )
-    .await
-    .unwrap();
-    let state = AppState::load(zhangdian.clone()).await.unwrap();
-    common::api::add_test_keys(&state).await;
-    let (status, case) = post(
-        &state,
-        "/api/v1/cases",
-        json!({"channel": "citizen", "category": "C01", "description": "bags by the gate",
-               "lon": 118.05, "lat": 36.80}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
-    let id = case["id"].as_i64().unwrap();
+    let id = seed_and_submit_one_case(zhangdian.clone()).await;
     let every = CaseFilter {
         limit: 100,
         ..CaseFilter::default()
@@ -1902,6 +1908,28 @@ async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
         .record_contact_read(1, "tester", "supervisor", id)
         .await
         .unwrap();
+    let audit = zhangdian
+        .insert_audit(&tessera::store::audits::Audit {
+            id: 0,
+            created_at: 1,
+            created_by: "tester".into(),
+            period_from: 0,
+            period_to: 2,
+            rate: 1.0,
+            seed: 7,
+            sample: vec![id],
+        })
+        .await
+        .unwrap()
+        .id;
+    // The zoom-14 tile holding the case's pin.
+    let tile = {
+        let n = f64::from(1u32 << 14);
+        let lat = 36.80_f64.to_radians();
+        let x = ((118.05 + 180.0) / 360.0 * n) as u32;
+        let y = ((1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
+        tessera::spatial::tile::TileId::new(14, x, y).unwrap()
+    };
 
     let zichuan = open("370302").await;
     assert!(zichuan.layers().await.unwrap().is_empty());
@@ -1921,6 +1949,11 @@ async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
             .unwrap()
             .is_empty()
     );
+    assert!(zichuan.audit(audit).await.unwrap().is_none());
+    assert_eq!(
+        zichuan.grid_tile(layer, tile).await.unwrap(),
+        Some(Vec::new())
+    );
 
     // The district that owns them still sees all of it.
     assert!(!zhangdian.layer_grids(layer).await.unwrap().grids.is_empty());
@@ -1929,6 +1962,15 @@ async fn two_districts_on_one_postgres_database_see_only_their_own_rows() {
     assert!(!zhangdian.case_events(id).await.unwrap().is_empty());
     assert_eq!(zhangdian.count_cases(&every).await.unwrap(), 1);
     assert_eq!(zhangdian.contact_reads(id).await.unwrap().len(), 1);
+    assert!(zhangdian.audit(audit).await.unwrap().is_some());
+    assert!(
+        !zhangdian
+            .grid_tile(layer, tile)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
 
     // Each district has its own escalation ticker turn; a second process of one district waits.
     let zhangdian_turn = zhangdian.try_tick_lock().await.unwrap();
@@ -1961,22 +2003,7 @@ async fn postgres_rows_carry_their_district_leading_every_key() {
         tessera::store::Store::open_district(Some(&url), std::path::Path::new("unused"), "370302")
             .await
             .unwrap();
-    tessera::demo::seed::seed_if_empty(
-        &store,
-        &tessera::demo::seed::SeedSource::dir(&common::api::seed_dir()).unwrap(),
-    )
-    .await
-    .unwrap();
-    let state = AppState::load(store).await.unwrap();
-    common::api::add_test_keys(&state).await;
-    let (status, case) = post(
-        &state,
-        "/api/v1/cases",
-        json!({"channel": "citizen", "category": "C01", "description": "bags by the gate",
-               "lon": 118.05, "lat": 36.80}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{case}");
+    seed_and_submit_one_case(store).await;
 
     let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
     let distributed = [

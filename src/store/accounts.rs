@@ -427,7 +427,7 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<ContactRead>, StoreError> {
-        let sql = (
+        let (sqlite, pg) = (
             "SELECT at, actor, role, case_id FROM contact_read
              WHERE at >= $1 AND at < $2 ORDER BY id LIMIT $3 OFFSET $4",
             concat!(
@@ -437,23 +437,18 @@ impl Store {
                 " ORDER BY id LIMIT $3 OFFSET $4"
             ),
         );
-        on_both!(
-            self,
-            (sql.0, sql.1),
-            [from, to, limit, offset],
-            |q, pool| {
-                q.fetch_all(pool)
-                    .await?
-                    .iter()
-                    .map(row_contact_read)
-                    .collect()
-            }
-        )
+        on_both!(self, (sqlite, pg), [from, to, limit, offset], |q, pool| {
+            q.fetch_all(pool)
+                .await?
+                .iter()
+                .map(row_contact_read)
+                .collect()
+        })
     }
 
     /// Every recorded read of case `case_id`'s contact details, oldest first.
     pub async fn contact_reads(&self, case_id: i64) -> Result<Vec<ContactRead>, StoreError> {
-        let sql = (
+        let (sqlite, pg) = (
             "SELECT at, actor, role, case_id FROM contact_read WHERE case_id = $1 ORDER BY id",
             concat!(
                 "SELECT at, actor, role, case_id FROM contact_read WHERE case_id = $1 AND ",
@@ -461,7 +456,7 @@ impl Store {
                 " ORDER BY id"
             ),
         );
-        on_both!(self, (sql.0, sql.1), [case_id], |q, pool| {
+        on_both!(self, (sqlite, pg), [case_id], |q, pool| {
             q.fetch_all(pool)
                 .await?
                 .iter()
